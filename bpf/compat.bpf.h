@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel-version shims, all in one place. Each names the kernel change it
+ * covers; everything is decided by CO-RE relocations at load time, never by
+ * the kernel version the object was built on.
+ */
+#ifndef RSTWATCH_COMPAT_BPF_H
+#define RSTWATCH_COMPAT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include "rstwatch/event.h"
+
+/*
+ * v5.15 "cgroup: Fix sock_cgroup_data on big-endian" / "cgroup: remove
+ * cgroup_bpf_enabled..." turned sock_cgroup_data into a struct holding the
+ * cgroup pointer. Before it, the pointer lived in the union member `val`
+ * whenever bit 0 of `is_data` was clear.
+ */
+struct sock_cgroup_data___old {
+	union {
+		struct {
+			__u8 is_data : 1;
+			__u8 no_refcnt : 1;
+			__u8 unused : 6;
+			__u8 padding;
+			__u16 prioidx;
+			__u32 classid;
+		};
+		__u64 val;
+	};
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
+{
+	struct cgroup *cgroup = NULL;
+
+	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		cgroup = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		struct sock_cgroup_data___old *old = (void *)&sk->sk_cgrp_data;
+		__u64 val = BPF_CORE_READ(old, val);
+
+		if (!(val & 1))
+			cgroup = (struct cgroup *)val;
+	}
+	if (!cgroup)
+		return 0;
+	return BPF_CORE_READ(cgroup, kn, id);
+}
+
+/*
+ * v5.6 "net: Make sk_protocol a 16-bit value" turned the sk_protocol
+ * bitfield into a plain u16; the probed bitfield read handles both.
+ */
+static __always_inline __u16 sock_protocol(const struct sock *sk)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+}
+
+/*
+ * v6.10 "tcp: rstreason: introduce enum sk_rst_reason" added the reason to
+ * tcp_send_reset; before it the classic tracepoint record has no such field.
+ */
+struct trace_event_raw_tcp_send_reset___reason {
+	enum sk_rst_reason reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 send_reset_tp_reason(void *ctx)
+{
+	struct trace_event_raw_tcp_send_reset___reason *rec = ctx;
+
+	if (!bpf_core_field_exists(rec->reason))
+		return RSTWATCH_REASON_UNAVAILABLE;
+	return (__u32)rec->reason;
+}
+
+#endif /* RSTWATCH_COMPAT_BPF_H */

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Socket lifecycle hooks that keep the "owners" map: who connected a socket
+ * and who closed it, recorded while that task is in process context, so that
+ * resets sent later from softirq or timers (where the current task is
+ * unrelated) can still be attributed. Entries go when the socket is destroyed.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "event_fill.bpf.h"
+
+#define RSTWATCH_IPPROTO_TCP 6
+
+static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate)
+{
+	__u8 source;
+
+	if (newstate == TCP_SYN_SENT)
+		source = RSTWATCH_OWNER_SOCKET;
+	else if (newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+		source = RSTWATCH_OWNER_CLOSER;
+	else
+		return;
+	if (sock_protocol(sk) != RSTWATCH_IPPROTO_TCP)
+		return;
+	/* Only a task holding the socket lock is the one acting on it; the same
+	 * transitions made from softirq (a reset arriving) name nobody. */
+	if (!current_holds_socket(sk, (__u8)oldstate))
+		return;
+	record_owner(sk, source);
+}
+
+static __always_inline void handle_destroy(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&owners, &key);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	handle_set_state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(set_state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	handle_set_state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	handle_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_sock_btf, const struct sock *sk)
+{
+	handle_destroy(sk);
+	return 0;
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(destroy_sock_raw, const struct sock *sk)
+{
+	handle_destroy(sk);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int destroy_sock_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	handle_destroy(ctx->skaddr);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps and load-time configuration shared by every program. The objects are
+ * linked into one with `bpftool gen object`; the definitions are __weak so
+ * that each translation unit may include them and the linker keeps one.
+ */
+#ifndef RSTWATCH_MAPS_BPF_H
+#define RSTWATCH_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "rstwatch/event.h"
+
+/* Set by rstwatchd before load (rodata): the verifier prunes branches on
+ * them, which is how one object serves kernels with different tracepoint
+ * signatures. */
+const volatile bool send_reset_has_reason __weak = false;
+const volatile __u32 jiffies_per_second __weak = 0;
+/* Submissions wake the reader only once this much is waiting: waking it for
+ * every event costs far more than the program itself. */
+const volatile __u64 wakeup_bytes __weak = 64 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} events SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RSTWATCH_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps") __weak;
+
+/* Kept in the kernel so they stay exact when the ring buffer overflows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RSTWATCH_MAX_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sent_by_reason SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RSTWATCH_MAX_STATES);
+	__type(key, __u32);
+	__type(value, __u64);
+} received_by_state SEC(".maps") __weak;
+
+/* Who connected to / closed each socket, keyed by the socket's address and
+ * removed when the kernel destroys the socket. LRU so a missed destroy can
+ * never fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct rstwatch_owner);
+} owners SEC(".maps") __weak;
+
+static __always_inline void count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline void count_in(void *map, __u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(map, &index);
+
+	if (value)
+		*value += 1;
+}
+
+#endif /* RSTWATCH_MAPS_BPF_H */

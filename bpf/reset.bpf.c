@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Reset hooks: tcp_send_reset and tcp_receive_reset. Each has three entry
+ * points (tp_btf, raw_tp, classic tracepoint); rstwatchd keeps one per hook
+ * with bpf_program__set_autoload, and all three call the same handler.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "event_fill.bpf.h"
+
+static __always_inline void submit(struct rstwatch_event *event)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(event, flags);
+}
+
+static __always_inline struct rstwatch_event *reserve(__u8 direction)
+{
+	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+
+	if (!event) {
+		count(RSTWATCH_CNT_LOST_EVENTS);
+		return NULL;
+	}
+	__builtin_memset(event, 0, sizeof(*event));
+	event->version = RSTWATCH_EVENT_VERSION;
+	event->direction = direction;
+	event->timestamp_ns = bpf_ktime_get_ns();
+	fill_current_task(event);
+	return event;
+}
+
+static __always_inline void handle_send_reset(const struct sock *sk,
+					      const struct sk_buff *skb, __u32 reason)
+{
+	struct rstwatch_event *event;
+	__u32 reason_slot = reason < RSTWATCH_MAX_REASONS ? reason : RSTWATCH_MAX_REASONS - 1;
+
+	count(RSTWATCH_CNT_SENT);
+	count_in(&sent_by_reason, reason_slot);
+
+	event = reserve(RSTWATCH_DIR_SENT);
+	if (!event)
+		return;
+	event->kernel_reason = reason;
+	event->socket_id = (__u64)sk;
+	if (sk) {
+		event->flags |= RSTWATCH_F_HAS_SOCKET;
+		fill_from_sock_common(event, sk);
+		if (is_full_socket(event->state)) {
+			fill_from_tcp_sock(event, sk);
+			if (current_holds_socket(sk, event->state))
+				event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
+		}
+		fill_owner(event, sk);
+	}
+	if (skb)
+		fill_from_segment(event, skb, !sk);
+	submit(event);
+}
+
+static __always_inline void handle_receive_reset(const struct sock *sk)
+{
+	struct rstwatch_event *event;
+	__u8 state;
+
+	if (!sk)
+		return;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	count(RSTWATCH_CNT_RECEIVED);
+	count_in(&received_by_state, state < RSTWATCH_MAX_STATES ? state : 0);
+
+	event = reserve(RSTWATCH_DIR_RECEIVED);
+	if (!event)
+		return;
+	event->kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
+	event->socket_id = (__u64)sk;
+	event->flags |= RSTWATCH_F_HAS_SOCKET;
+	fill_from_sock_common(event, sk);
+	if (is_full_socket(event->state)) {
+		fill_from_tcp_sock(event, sk);
+		if (current_holds_socket(sk, event->state))
+			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
+	}
+	fill_owner(event, sk);
+	submit(event);
+}
+
+/* The reason argument exists only on kernels that have it (see
+ * send_reset_has_reason); on others the branch is pruned before the verifier
+ * would reject the out-of-range context access. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u32 reason = RSTWATCH_REASON_UNAVAILABLE;
+
+	if (send_reset_has_reason)
+		reason = (__u32)ctx[2];
+	handle_send_reset(sk, skb, reason);
+	return 0;
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u32 reason = RSTWATCH_REASON_UNAVAILABLE;
+
+	if (send_reset_has_reason)
+		reason = (__u32)ctx[2];
+	handle_send_reset(sk, skb, reason);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	handle_send_reset(ctx->skaddr, ctx->skbaddr, send_reset_tp_reason(ctx));
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(receive_reset_btf, const struct sock *sk)
+{
+	handle_receive_reset(sk);
+	return 0;
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(receive_reset_raw, const struct sock *sk)
+{
+	handle_receive_reset(sk);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	handle_receive_reset(ctx->skaddr);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

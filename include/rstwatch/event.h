@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one record the BPF programs write into the ring buffer and rstwatchd
+ * reads back. Shared verbatim by both sides, so it uses only fixed-width
+ * types, orders fields largest first and pads explicitly: the layout must not
+ * depend on which compiler (clang -target bpf or g++) lays it out.
+ */
+#ifndef RSTWATCH_EVENT_H
+#define RSTWATCH_EVENT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define RSTWATCH_EVENT_VERSION 1
+#define RSTWATCH_COMM_LEN 16
+
+/* kernel_reason when the tracepoint carries no reason (kernels before 6.10). */
+#define RSTWATCH_REASON_UNAVAILABLE 0xffffffffu
+
+/* Size of the in-kernel per-reason counter table; reasons at or above it are
+ * counted in the last slot. */
+#define RSTWATCH_MAX_REASONS 64
+/* Size of the per-state received counter table (TCP states are 1..12). */
+#define RSTWATCH_MAX_STATES 16
+
+enum rstwatch_direction {
+	RSTWATCH_DIR_SENT = 1,
+	RSTWATCH_DIR_RECEIVED = 2,
+};
+
+/* Who the owner_* fields name and how it was learned. */
+enum rstwatch_owner_source {
+	RSTWATCH_OWNER_NONE = 0,
+	/* The current task held the socket lock: it is acting on the socket. */
+	RSTWATCH_OWNER_CURRENT = 1,
+	/* Recorded earlier when a task connected or accepted the socket. */
+	RSTWATCH_OWNER_SOCKET = 2,
+	/* Recorded when a task closed the socket, now an orphan. */
+	RSTWATCH_OWNER_CLOSER = 3,
+};
+
+enum rstwatch_event_flags {
+	RSTWATCH_F_HAS_SOCKET = 1u << 0,     /* sk was not NULL */
+	RSTWATCH_F_HAS_SKB = 1u << 1,        /* reply to a segment (skb not NULL) */
+	RSTWATCH_F_REPLY_TO_SYN = 1u << 2,   /* the segment answered was a SYN */
+	RSTWATCH_F_FULL_SOCKET = 1u << 3,    /* tcp_sock fields below are valid */
+	RSTWATCH_F_CURRENT_IS_OWNER = 1u << 4,
+	RSTWATCH_F_CURRENT_EXITING = 1u << 5, /* PF_EXITING on the current task */
+	RSTWATCH_F_LINGER_ON = 1u << 6,
+	RSTWATCH_F_KEEPALIVE_ON = 1u << 7,
+	RSTWATCH_F_ORPHAN = 1u << 8,         /* SOCK_DEAD: the application closed it */
+	RSTWATCH_F_OWNER_EXITING = 1u << 9,  /* owner was exiting when recorded */
+	RSTWATCH_F_HZ_KNOWN = 1u << 10,      /* jiffies-based fields were converted */
+};
+
+/* Address family values as the kernel uses them (AF_INET, AF_INET6). */
+#define RSTWATCH_AF_INET 2
+#define RSTWATCH_AF_INET6 10
+
+struct rstwatch_event {
+	/* 8-byte fields */
+	__u64 timestamp_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 socket_id;         /* kernel socket address, only to correlate events */
+	__u64 cgroup_id;         /* the socket's cgroup v2 id, 0 if none */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 owner_recorded_ns; /* when the owner below was recorded */
+	/* 16-byte arrays (4-byte aligned content) */
+	__u8 local_addr[16];     /* IPv4 in the first 4 bytes */
+	__u8 remote_addr[16];
+	/* 4-byte fields */
+	__u32 version;           /* RSTWATCH_EVENT_VERSION */
+	__u32 kernel_reason;     /* enum sk_rst_reason value or UNAVAILABLE */
+	__u32 flags;             /* enum rstwatch_event_flags */
+	__u32 netns;             /* network namespace inode number */
+	__u32 current_pid;       /* tgid of the task on the CPU */
+	__u32 current_tid;
+	__u32 owner_pid;         /* tgid, valid when owner_source != NONE */
+	__u32 owner_tid;
+	__u32 unread_bytes;      /* rcv_nxt - copied_seq */
+	__u32 unsent_bytes;      /* write_seq - snd_nxt */
+	__u32 unacked_bytes;     /* snd_nxt - snd_una */
+	__u32 linger_seconds;
+	__u32 keepalive_idle_seconds;
+	__u32 keepalive_interval_seconds;
+	__u32 user_timeout_ms;   /* TCP_USER_TIMEOUT, 0 if unset */
+	__u32 current_exit_code; /* task_struct.exit_code of the current task */
+	__u32 owner_exit_code;
+	/* 2-byte fields */
+	__u16 local_port;        /* host byte order */
+	__u16 remote_port;
+	__u16 family;            /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
+	/* 1-byte fields */
+	__u8 direction;          /* enum rstwatch_direction */
+	__u8 state;              /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
+	__u8 owner_source;       /* enum rstwatch_owner_source */
+	__u8 keepalive_count;
+	__u8 segment_ttl;        /* TTL / hop limit of the segment answered, 0 if none */
+	__u8 reserved0;
+	char current_comm[RSTWATCH_COMM_LEN];
+	char owner_comm[RSTWATCH_COMM_LEN];
+};
+
+#define RSTWATCH_EVENT_SIZE 192
+
+#ifdef __cplusplus
+static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
+	      "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+#else
+_Static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
+	       "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+#endif
+
+/* Value of the "owners" map: the task that last acted on a socket in process
+ * context (connect, accept, close). */
+struct rstwatch_owner {
+	__u64 recorded_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 exit_code;
+	__u8 source; /* enum rstwatch_owner_source */
+	__u8 exiting;
+	__u8 reserved[2];
+	char comm[RSTWATCH_COMM_LEN];
+};
+
+/* Indexes of the per-CPU counter array (map "counters"). */
+enum rstwatch_counter {
+	RSTWATCH_CNT_LOST_EVENTS = 0,   /* ring buffer reserve failed */
+	RSTWATCH_CNT_SENT = 1,
+	RSTWATCH_CNT_RECEIVED = 2,
+	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* owner record could not be stored */
+	RSTWATCH_CNT_MAX = 4,
+};
+
+#endif /* RSTWATCH_EVENT_H */

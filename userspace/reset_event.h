@@ -1,0 +1,72 @@
+// A reset event as userspace keeps it: the raw record from the kernel plus
+// what only userspace knows (a sequence id, wall-clock time). Names for the
+// numeric fields are resolved here, once, for every output.
+#pragma once
+
+#include "rstwatch/event.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rstwatch {
+
+struct ResetEvent {
+	uint64_t id = 0;
+	int64_t realtime_ns = 0; // nanoseconds since the Unix epoch
+	rstwatch_event raw{};
+};
+
+enum class DecodeStatus { Ok, WrongSize, WrongVersion };
+
+// Validates a ring buffer record and copies it out.
+DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out);
+std::string_view decode_status_name(DecodeStatus status);
+
+std::string_view direction_name(uint8_t direction);
+// "ESTABLISHED", "SYN_SENT", ...; "NONE" for resets sent with no socket.
+std::string_view tcp_state_name(uint8_t state);
+std::string_view owner_source_name(uint8_t source);
+
+// True for an IPv6 address of the form ::ffff:a.b.c.d.
+bool is_v4_mapped(const uint8_t address[16]);
+// "ipv4" or "ipv6"; v4-mapped IPv6 counts as ipv4.
+std::string_view family_name(const rstwatch_event &event);
+std::string format_address(const rstwatch_event &event, bool local);
+// "127.0.0.1:80" or "[::1]:80".
+std::string format_endpoint(const rstwatch_event &event, bool local);
+
+// Names of enum sk_rst_reason values, from the running kernel's BTF.
+class ReasonNames {
+public:
+	ReasonNames() = default;
+	explicit ReasonNames(std::vector<std::string> names) : names_(std::move(names)) {}
+	// "NO_SOCKET", ..., "unavailable" when the kernel gave none, or
+	// "REASON_<n>" for a value this kernel's BTF does not name.
+	std::string name(uint32_t reason) const;
+
+private:
+	std::vector<std::string> names_;
+};
+
+// Converts bpf_ktime_get_ns() (CLOCK_MONOTONIC) stamps to wall-clock time.
+class MonotonicToRealtime {
+public:
+	MonotonicToRealtime();
+	// Re-reads both clocks; call now and then so NTP steps are followed.
+	void resync();
+	int64_t convert(uint64_t monotonic_ns) const
+	{
+		return static_cast<int64_t>(monotonic_ns) + offset_ns_;
+	}
+
+private:
+	int64_t offset_ns_ = 0;
+};
+
+// "2026-11-23T20:25:00.123456789Z"
+std::string format_timestamp(int64_t realtime_ns);
+
+} // namespace rstwatch

@@ -1,0 +1,285 @@
+#include "tracer.h"
+
+#include "error.h"
+#include "rstwatch_bpf.skel.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <filesystem>
+
+namespace rstwatch {
+
+namespace {
+
+struct HookPrograms {
+	const char *category;
+	const char *name;
+	bpf_program *tp_btf;
+	bpf_program *raw_tp;
+	bpf_program *tracepoint;
+
+	bpf_program *program(HookVariant variant) const
+	{
+		switch (variant) {
+		case HookVariant::TpBtf:
+			return tp_btf;
+		case HookVariant::RawTp:
+			return raw_tp;
+		case HookVariant::Tracepoint:
+			return tracepoint;
+		}
+		return nullptr;
+	}
+};
+
+std::array<HookPrograms, 4> hook_programs(rstwatch_bpf *skel)
+{
+	auto &p = skel->progs;
+	return {{
+		{"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp},
+		{"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
+		 p.receive_reset_tp},
+		{"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp},
+		{"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw,
+		 p.destroy_sock_tp},
+	}};
+}
+
+bool tracefs_has(const char *category, const char *name)
+{
+	for (const char *root : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
+		std::error_code ec;
+		if (std::filesystem::exists(std::filesystem::path(root) / category / name / "id", ec))
+			return true;
+	}
+	return false;
+}
+
+// tp_btf needs BPF_PROG_TYPE_TRACING, which some kernels (and some lockdown
+// or LSM setups) refuse even where the tracepoint's BTF exists; loading a
+// two-instruction program against it is the only reliable answer.
+bool tp_btf_loads(int btf_type_id)
+{
+	bpf_insn insns[2] = {};
+	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; // r0 = 0
+	insns[1].code = BPF_JMP | BPF_EXIT;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
+		    .attach_btf_id = static_cast<__u32>(btf_type_id));
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t count)
+{
+	std::vector<uint64_t> per_cpu(possible_cpus);
+	int fd = bpf_map__fd(map);
+	for (uint32_t key = 0; key < count; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, per_cpu.data()))
+			continue;
+		for (uint64_t value : per_cpu)
+			out[key] += value;
+	}
+}
+
+std::string load_failure(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return "loading BPF programs failed: permission denied: rstwatchd needs root, or "
+		       "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE";
+	return "loading BPF programs failed: " + errno_text(err) +
+	       " (run with --verbose for the verifier log)";
+}
+
+} // namespace
+
+std::string_view variant_name(HookVariant variant)
+{
+	switch (variant) {
+	case HookVariant::TpBtf:
+		return "tp_btf";
+	case HookVariant::RawTp:
+		return "raw_tp";
+	case HookVariant::Tracepoint:
+		return "tracepoint";
+	}
+	return "unknown";
+}
+
+std::optional<HookVariant> parse_variant(std::string_view name)
+{
+	for (HookVariant v : {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
+		if (variant_name(v) == name)
+			return v;
+	return std::nullopt;
+}
+
+void Tracer::SkeletonDeleter::operator()(rstwatch_bpf *skel) const noexcept
+{
+	rstwatch_bpf__destroy(skel);
+}
+
+Tracer::~Tracer()
+{
+	// Detach before the ring buffer and object go, so nothing writes into
+	// a buffer no one reads.
+	links_.clear();
+	ring_.reset();
+	skel_.reset();
+}
+
+std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
+{
+	KernelBtf btf = KernelBtf::load(options.btf_path);
+	std::unique_ptr<Tracer> tracer(new Tracer());
+
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	if (options.btf_path != KernelBtf::kDefaultPath)
+		open_opts.btf_custom_path = options.btf_path.c_str();
+	rstwatch_bpf *skel = rstwatch_bpf__open_opts(&open_opts);
+	if (!skel)
+		throw Error("opening the BPF object failed: " + errno_text(errno));
+	tracer->skel_.reset(skel);
+	tracer->possible_cpus_ = libbpf_num_possible_cpus();
+	if (tracer->possible_cpus_ <= 0)
+		throw Error("cannot count possible CPUs: " + errno_text(tracer->possible_cpus_));
+
+	tracer->choose_variants(btf, options);
+	tracer->reason_names_ = btf.enum_names("sk_rst_reason", "SK_RST_REASON_");
+	tracer->hz_ = kernel_hz();
+
+	// Configuration: everything below is frozen into rodata at load.
+	tracer->send_reset_has_reason_ = btf.tracepoint_arg_count("tcp_send_reset") >= 3;
+	skel->rodata->send_reset_has_reason = tracer->send_reset_has_reason_;
+	skel->rodata->jiffies_per_second = tracer->hz_;
+	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
+	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
+		throw Error("sizing the ring buffer failed: " + errno_text(err));
+	if (int err = bpf_map__set_max_entries(skel->maps.owners, options.owner_entries))
+		throw Error("sizing the socket owner map failed: " + errno_text(err));
+	return tracer;
+}
+
+void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
+{
+	for (const HookPrograms &hook : hook_programs(skel_.get())) {
+		HookStatus status;
+		status.name = hook.name;
+		status.tracepoint = std::string(hook.category) + ":" + hook.name;
+
+		int type_id = btf.tracepoint_type_id(hook.name);
+		auto available = [&](HookVariant v) {
+			switch (v) {
+			case HookVariant::TpBtf:
+				return type_id > 0 && tp_btf_loads(type_id);
+			case HookVariant::RawTp:
+				return type_id > 0;
+			case HookVariant::Tracepoint:
+				return tracefs_has(hook.category, hook.name);
+			}
+			return false;
+		};
+
+		std::optional<HookVariant> chosen;
+		if (options.forced_variant) {
+			if (!available(*options.forced_variant))
+				throw Error("hook variant " + std::string(variant_name(*options.forced_variant)) +
+					    " is not available for tracepoint " + status.tracepoint +
+					    " on this kernel");
+			chosen = options.forced_variant;
+		} else {
+			for (HookVariant v :
+			     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint}) {
+				if (available(v)) {
+					chosen = v;
+					break;
+				}
+			}
+		}
+		if (!chosen)
+			throw Error("tracepoint " + status.tracepoint +
+				    " not found in this kernel (neither in its BTF nor in tracefs): "
+				    "rstwatch cannot see these resets here");
+		status.variant = *chosen;
+		for (HookVariant v : {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
+			bpf_program__set_autoload(hook.program(v), v == *chosen);
+		hooks_.push_back(std::move(status));
+	}
+}
+
+void Tracer::load()
+{
+	if (int err = rstwatch_bpf__load(skel_.get()))
+		throw Error(load_failure(err));
+	for (HookStatus &hook : hooks_) {
+		if (hook.name != "tcp_send_reset")
+			continue;
+		// The argument and the tracepoint record field came in the same
+		// change, so one BTF answer covers every variant.
+		hook.detail = send_reset_has_reason_ ? "kernel reason available"
+				     : "no kernel reason on this kernel (added in 6.10)";
+	}
+}
+
+void Tracer::attach()
+{
+	auto programs = hook_programs(skel_.get());
+	for (size_t i = 0; i < hooks_.size(); i++) {
+		HookStatus &hook = hooks_[i];
+		bpf_program *program = programs[i].program(hook.variant);
+		bpf_link *link = bpf_program__attach(program);
+		if (!link)
+			throw Error("attaching the " + std::string(variant_name(hook.variant)) +
+				    " program to " + hook.tracepoint + " failed: " + errno_text(errno));
+		links_.emplace_back(link);
+		hook.attached = true;
+	}
+	ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this,
+				     nullptr));
+	if (!ring_)
+		throw Error("creating the ring buffer reader failed: " + errno_text(errno));
+}
+
+void Tracer::set_record_handler(RecordHandler handler)
+{
+	handler_ = std::move(handler);
+}
+
+int Tracer::on_record(void *ctx, void *data, size_t size)
+{
+	static_cast<Tracer *>(ctx)->handler_(data, size);
+	return 0;
+}
+
+int Tracer::consume()
+{
+	return ring_buffer__consume(ring_.get());
+}
+
+int Tracer::ring_epoll_fd() const
+{
+	return ring_buffer__epoll_fd(ring_.get());
+}
+
+KernelCounters Tracer::read_counters() const
+{
+	KernelCounters counters;
+	std::array<uint64_t, RSTWATCH_CNT_MAX> totals{};
+	read_percpu_array(skel_->maps.counters, possible_cpus_, totals.data(), totals.size());
+	counters.lost_events = totals[RSTWATCH_CNT_LOST_EVENTS];
+	counters.sent = totals[RSTWATCH_CNT_SENT];
+	counters.received = totals[RSTWATCH_CNT_RECEIVED];
+	counters.owner_map_full = totals[RSTWATCH_CNT_OWNER_MAP_FULL];
+	read_percpu_array(skel_->maps.sent_by_reason, possible_cpus_,
+			  counters.sent_by_reason.data(), counters.sent_by_reason.size());
+	read_percpu_array(skel_->maps.received_by_state, possible_cpus_,
+			  counters.received_by_state.data(), counters.received_by_state.size());
+	return counters;
+}
+
+} // namespace rstwatch

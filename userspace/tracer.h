@@ -1,0 +1,99 @@
+// The BPF side as rstwatchd sees it: open, configure, load and attach as
+// separate steps, then drain the ring buffer. One hook variant per hook is
+// chosen at load time from what the running kernel supports.
+#pragma once
+
+#include "bpf_handles.h"
+#include "kernel_btf.h"
+#include "rstwatch/event.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct rstwatch_bpf;
+
+namespace rstwatch {
+
+enum class HookVariant { TpBtf, RawTp, Tracepoint };
+
+std::string_view variant_name(HookVariant variant);
+std::optional<HookVariant> parse_variant(std::string_view name);
+
+struct TracerOptions {
+	std::string btf_path = KernelBtf::kDefaultPath;
+	// Use this variant for every hook instead of the best available one.
+	std::optional<HookVariant> forced_variant;
+	uint32_t ring_buffer_bytes = 4u << 20;
+	uint32_t owner_entries = 65536;
+};
+
+struct HookStatus {
+	std::string name;       // e.g. "tcp_send_reset"
+	std::string tracepoint; // e.g. "tcp:tcp_send_reset"
+	HookVariant variant = HookVariant::TpBtf;
+	bool attached = false;
+	std::string detail; // what the variant can and cannot see on this kernel
+};
+
+struct KernelCounters {
+	uint64_t lost_events = 0;
+	uint64_t sent = 0;
+	uint64_t received = 0;
+	uint64_t owner_map_full = 0;
+	std::array<uint64_t, RSTWATCH_MAX_REASONS> sent_by_reason{};
+	std::array<uint64_t, RSTWATCH_MAX_STATES> received_by_state{};
+};
+
+class Tracer {
+public:
+	// Called for every record read from the ring buffer, valid or not.
+	using RecordHandler = std::function<void(const void *data, size_t size)>;
+
+	// Opens the BPF object and picks a variant per hook; throws Error.
+	static std::unique_ptr<Tracer> open(const TracerOptions &options);
+	~Tracer();
+	Tracer(const Tracer &) = delete;
+	Tracer &operator=(const Tracer &) = delete;
+
+	void load();
+	void attach();
+	// Must be set before consume().
+	void set_record_handler(RecordHandler handler);
+	// Drains every record waiting in the ring buffer; returns how many.
+	int consume();
+	// Becomes readable when the kernel wakes the consumer.
+	int ring_epoll_fd() const;
+
+	KernelCounters read_counters() const;
+	const std::vector<HookStatus> &hooks() const { return hooks_; }
+	bool send_reset_has_reason() const { return send_reset_has_reason_; }
+	unsigned hz() const { return hz_; }
+	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
+	const std::vector<std::string> &reason_names() const { return reason_names_; }
+
+private:
+	Tracer() = default;
+	void choose_variants(const KernelBtf &btf, const TracerOptions &options);
+	static int on_record(void *ctx, void *data, size_t size);
+
+	struct SkeletonDeleter {
+		void operator()(rstwatch_bpf *skel) const noexcept;
+	};
+	std::unique_ptr<rstwatch_bpf, SkeletonDeleter> skel_;
+	std::vector<HookStatus> hooks_;
+	std::vector<LinkPtr> links_;
+	RingBufferPtr ring_;
+	RecordHandler handler_;
+	std::vector<std::string> reason_names_;
+	bool send_reset_has_reason_ = false;
+	unsigned hz_ = 0;
+	int possible_cpus_ = 1;
+};
+
+} // namespace rstwatch
