@@ -27,11 +27,11 @@ void on_stop_signal(int)
 	g_stop.store(true, std::memory_order_relaxed);
 }
 
-int print_libbpf(enum libbpf_print_level level, const char *format, va_list args)
+// libbpf explains a failure over many lines; without --verbose rstwatchd
+// prints its own one-line error instead.
+int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !g_verbose)
-		return 0;
-	if (level == LIBBPF_INFO && !g_verbose)
+	if (!g_verbose)
 		return 0;
 	fputs("libbpf: ", stderr);
 	return vfprintf(stderr, format, args);

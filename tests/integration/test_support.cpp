@@ -1,0 +1,197 @@
+#include "test_support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace rstwatch::test {
+
+void Channel::send(uint32_t value) const
+{
+	if (::send(fd_, &value, sizeof(value), MSG_NOSIGNAL) != sizeof(value))
+		throw std::runtime_error("channel send failed: " + std::string(strerror(errno)));
+}
+
+uint32_t Channel::receive(std::chrono::milliseconds timeout) const
+{
+	pollfd pfd = {fd_, POLLIN, 0};
+	if (poll(&pfd, 1, static_cast<int>(timeout.count())) != 1)
+		throw std::runtime_error("channel receive timed out");
+	uint32_t value = 0;
+	if (recv(fd_, &value, sizeof(value), MSG_WAITALL) != sizeof(value))
+		throw std::runtime_error("channel peer went away");
+	return value;
+}
+
+Child::Child(const std::string &comm, const std::function<void(const Channel &)> &body)
+{
+	int fds[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds))
+		throw std::runtime_error("socketpair failed");
+	pid_ = fork();
+	if (pid_ < 0)
+		throw std::runtime_error("fork failed");
+	if (pid_ == 0) {
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, comm.c_str());
+		int code = 0;
+		try {
+			body(Channel(fds[1]));
+		} catch (const std::exception &e) {
+			fprintf(stderr, "child %s: %s\n", comm.c_str(), e.what());
+			code = 1;
+		}
+		_exit(code);
+	}
+	close(fds[1]);
+	channel_ = Channel(fds[0]);
+}
+
+Child::~Child()
+{
+	if (!reaped_ && pid_ > 0) {
+		kill(pid_, SIGKILL);
+		wait();
+	}
+	close(channel_.fd());
+}
+
+int Child::wait()
+{
+	if (!reaped_) {
+		while (waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+		}
+		reaped_ = true;
+	}
+	if (WIFSIGNALED(status_))
+		return 128 + WTERMSIG(status_);
+	return WEXITSTATUS(status_);
+}
+
+std::string Endpoint::address() const
+{
+	return family == AF_INET6 ? "::1" : "127.0.0.1";
+}
+
+std::string Endpoint::text() const
+{
+	if (family == AF_INET6)
+		return "[::1]:" + std::to_string(port);
+	return "127.0.0.1:" + std::to_string(port);
+}
+
+namespace {
+
+socklen_t loopback(int family, uint16_t port, sockaddr_storage &storage)
+{
+	memset(&storage, 0, sizeof(storage));
+	if (family == AF_INET6) {
+		auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	}
+	auto *sin = reinterpret_cast<sockaddr_in *>(&storage);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = htons(port);
+	return sizeof(*sin);
+}
+
+uint16_t local_port(int fd)
+{
+	sockaddr_storage storage;
+	socklen_t length = sizeof(storage);
+	getsockname(fd, reinterpret_cast<sockaddr *>(&storage), &length);
+	if (storage.ss_family == AF_INET6)
+		return ntohs(reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port);
+	return ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
+}
+
+} // namespace
+
+int bound_socket(int family, uint16_t &port)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		throw std::runtime_error("socket failed: " + std::string(strerror(errno)));
+	sockaddr_storage storage;
+	socklen_t length = loopback(family, 0, storage);
+	if (bind(fd, reinterpret_cast<sockaddr *>(&storage), length))
+		throw std::runtime_error("bind failed: " + std::string(strerror(errno)));
+	port = local_port(fd);
+	return fd;
+}
+
+int listening_socket(int family, uint16_t &port)
+{
+	int fd = bound_socket(family, port);
+	if (listen(fd, 16))
+		throw std::runtime_error("listen failed: " + std::string(strerror(errno)));
+	return fd;
+}
+
+int connect_from_known_port(int family, uint16_t server_port, uint16_t &client_port)
+{
+	int fd = bound_socket(family, client_port);
+	sockaddr_storage storage;
+	socklen_t length = loopback(family, server_port, storage);
+	if (connect(fd, reinterpret_cast<sockaddr *>(&storage), length)) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+void set_linger(int fd, bool on, int seconds)
+{
+	linger value = {on ? 1 : 0, seconds};
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, sizeof(value)))
+		throw std::runtime_error("SO_LINGER failed: " + std::string(strerror(errno)));
+}
+
+bool wait_until_readable_bytes(int fd, int bytes, std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	while (std::chrono::steady_clock::now() < deadline) {
+		int queued = 0;
+		if (ioctl(fd, FIONREAD, &queued) == 0 && queued == bytes)
+			return true;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return false;
+}
+
+void write_all(int fd, const void *data, size_t size)
+{
+	const char *bytes = static_cast<const char *>(data);
+	while (size > 0) {
+		ssize_t n = ::send(fd, bytes, size, MSG_NOSIGNAL);
+		if (n <= 0)
+			throw std::runtime_error("send failed: " + std::string(strerror(errno)));
+		bytes += n;
+		size -= static_cast<size_t>(n);
+	}
+}
+
+bool running_in_ci()
+{
+	const char *ci = getenv("CI");
+	return ci && (std::string(ci) == "true" || std::string(ci) == "1");
+}
+
+} // namespace rstwatch::test
