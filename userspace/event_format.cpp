@@ -1,5 +1,6 @@
 #include "event_format.h"
 
+#include <cstring>
 #include <sstream>
 
 namespace rstwatch {

@@ -10,7 +10,7 @@ namespace rstwatch {
 
 DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 {
-	if (size < sizeof(rstwatch_event))
+	if (size != sizeof(rstwatch_event))
 		return DecodeStatus::WrongSize;
 	std::memcpy(&out, data, sizeof(out));
 	if (out.version != RSTWATCH_EVENT_VERSION)

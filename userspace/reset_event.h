@@ -21,7 +21,8 @@ struct ResetEvent {
 
 enum class DecodeStatus { Ok, WrongSize, WrongVersion };
 
-// Validates a ring buffer record and copies it out.
+// Validates a ring buffer record (exactly one rstwatch_event of this
+// version) and copies it out.
 DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out);
 std::string_view decode_status_name(DecodeStatus status);
 

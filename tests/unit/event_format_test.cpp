@@ -1,0 +1,397 @@
+#include "event_format.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace rstwatch
+{
+namespace
+{
+
+using nlohmann::json;
+
+constexpr uint32_t kAbortOnClose = 11;
+
+::testing::AssertionResult contains(const std::string &text, const std::string &part)
+{
+	if (text.find(part) != std::string::npos)
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << "\"" << part << "\" not in \"" << text << "\"";
+}
+
+::testing::AssertionResult lacks(const std::string &text, const std::string &part)
+{
+	if (text.find(part) == std::string::npos)
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << "\"" << part << "\" in \"" << text << "\"";
+}
+
+ReasonNames make_reasons()
+{
+	std::vector<std::string> names(kAbortOnClose + 1);
+	names[0] = "NOT_SPECIFIED";
+	names[1] = "NO_SOCKET";
+	names[kAbortOnClose] = "TCP_ABORT_ON_CLOSE";
+	return ReasonNames(std::move(names));
+}
+
+void set_comm(char (&comm)[RSTWATCH_COMM_LEN], const char *text)
+{
+	std::memset(comm, 0, sizeof(comm));
+	std::strncpy(comm, text, sizeof(comm));
+}
+
+// A reset sent by a process closing a socket with SO_LINGER {1, 0} and
+// unread data: 127.0.0.1:8080 -> 10.0.0.2:443.
+ResetEvent make_sent_event()
+{
+	ResetEvent event;
+	event.id = 77;
+	event.realtime_ns = 1700000000123456789LL;
+	rstwatch_event &raw = event.raw;
+	raw.version = RSTWATCH_EVENT_VERSION;
+	raw.timestamp_ns = 5'000'000'000ULL;
+	raw.socket_id = 0xffff888012345678ULL;
+	raw.cgroup_id = 4242;
+	raw.bytes_sent = 1000;
+	raw.bytes_received = 2000;
+	raw.family = RSTWATCH_AF_INET;
+	const uint8_t local[4] = {127, 0, 0, 1};
+	const uint8_t remote[4] = {10, 0, 0, 2};
+	std::memcpy(raw.local_addr, local, sizeof(local));
+	std::memcpy(raw.remote_addr, remote, sizeof(remote));
+	raw.local_port = 8080;
+	raw.remote_port = 443;
+	raw.direction = RSTWATCH_DIR_SENT;
+	raw.kernel_reason = kAbortOnClose;
+	raw.flags = RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET | RSTWATCH_F_LINGER_ON |
+	            RSTWATCH_F_CURRENT_IS_OWNER;
+	raw.netns = 4026531840u;
+	raw.state = 7; // TCP_CLOSE
+	raw.owner_source = RSTWATCH_OWNER_CURRENT;
+	raw.owner_pid = 1234;
+	raw.owner_tid = 1235;
+	set_comm(raw.owner_comm, "srv");
+	raw.current_pid = 1234;
+	raw.current_tid = 1235;
+	set_comm(raw.current_comm, "srv");
+	raw.unread_bytes = 42;
+	raw.unsent_bytes = 3;
+	raw.unacked_bytes = 5;
+	raw.linger_seconds = 0;
+	raw.keepalive_idle_seconds = 7200;
+	raw.keepalive_interval_seconds = 75;
+	raw.keepalive_count = 9;
+	raw.user_timeout_ms = 30000;
+	raw.segment_ttl = 0;
+	return event;
+}
+
+// A reset sent in reply to a SYN for a port nobody listens on: no socket,
+// no owner, the task on the CPU is whatever softirq interrupted.
+ResetEvent make_no_socket_event(bool reply_to_syn)
+{
+	ResetEvent event;
+	event.id = 78;
+	event.realtime_ns = 1700000000000000000LL;
+	rstwatch_event &raw = event.raw;
+	raw.version = RSTWATCH_EVENT_VERSION;
+	raw.family = RSTWATCH_AF_INET;
+	const uint8_t local[4] = {127, 0, 0, 1};
+	const uint8_t remote[4] = {127, 0, 0, 1};
+	std::memcpy(raw.local_addr, local, sizeof(local));
+	std::memcpy(raw.remote_addr, remote, sizeof(remote));
+	raw.local_port = 9;
+	raw.remote_port = 55000;
+	raw.direction = RSTWATCH_DIR_SENT;
+	raw.kernel_reason = 1; // NO_SOCKET
+	raw.flags = RSTWATCH_F_HAS_SKB | (reply_to_syn ? uint32_t{RSTWATCH_F_REPLY_TO_SYN} : 0u);
+	raw.state = 0;
+	raw.owner_source = RSTWATCH_OWNER_NONE;
+	raw.owner_pid = 999; // must not be reported without an owner
+	set_comm(raw.owner_comm, "stale");
+	raw.current_pid = 0;
+	set_comm(raw.current_comm, "swapper/0");
+	raw.segment_ttl = 64;
+	return event;
+}
+
+TEST(EventToJson, SentEventFields)
+{
+	const json j = event_to_json(make_sent_event(), make_reasons());
+	EXPECT_EQ(j.at("id"), 77);
+	EXPECT_EQ(j.at("timestamp"), "2023-11-14T22:13:20.123456789Z");
+	EXPECT_EQ(j.at("timestamp_ns"), 1700000000123456789LL);
+	EXPECT_EQ(j.at("direction"), "sent");
+	EXPECT_EQ(j.at("kernel_reason"), "TCP_ABORT_ON_CLOSE");
+	EXPECT_EQ(j.at("kernel_reason_code"), 11);
+	EXPECT_EQ(j.at("state"), "CLOSE");
+	EXPECT_EQ(j.at("family"), "ipv4");
+	EXPECT_EQ(j.at("local"), "127.0.0.1:8080");
+	EXPECT_EQ(j.at("remote"), "10.0.0.2:443");
+	EXPECT_EQ(j.at("local_addr"), "127.0.0.1");
+	EXPECT_EQ(j.at("local_port"), 8080);
+	EXPECT_EQ(j.at("remote_addr"), "10.0.0.2");
+	EXPECT_EQ(j.at("remote_port"), 443);
+	EXPECT_EQ(j.at("netns"), 4026531840u);
+	EXPECT_EQ(j.at("has_socket"), true);
+	EXPECT_EQ(j.at("reply_to_segment"), false);
+	EXPECT_EQ(j.at("reply_to_syn"), false);
+	EXPECT_EQ(j.at("segment_ttl"), 0);
+	EXPECT_EQ(j.at("owner_source"), "current");
+	EXPECT_EQ(j.at("pid"), 1234);
+	EXPECT_EQ(j.at("tid"), 1235);
+	EXPECT_EQ(j.at("comm"), "srv");
+	EXPECT_EQ(j.at("exiting"), false);
+	EXPECT_EQ(j.at("exit_signal"), 0);
+	EXPECT_EQ(j.at("current_pid"), 1234);
+	EXPECT_EQ(j.at("current_tid"), 1235);
+	EXPECT_EQ(j.at("current_comm"), "srv");
+	EXPECT_EQ(j.at("current_is_owner"), true);
+	EXPECT_EQ(j.at("current_exiting"), false);
+	EXPECT_EQ(j.at("current_exit_signal"), 0);
+	EXPECT_EQ(j.at("full_socket"), true);
+	EXPECT_EQ(j.at("orphan"), false);
+	EXPECT_EQ(j.at("cgroup_id"), 4242);
+	EXPECT_EQ(j.at("unread_bytes"), 42);
+	EXPECT_EQ(j.at("unsent_bytes"), 3);
+	EXPECT_EQ(j.at("unacked_bytes"), 5);
+	EXPECT_EQ(j.at("bytes_sent"), 1000);
+	EXPECT_EQ(j.at("bytes_received"), 2000);
+	EXPECT_EQ(j.at("linger_on"), true);
+	EXPECT_EQ(j.at("linger_seconds"), 0);
+	EXPECT_EQ(j.at("keepalive_on"), false);
+	EXPECT_EQ(j.at("keepalive_idle_seconds"), 7200);
+	EXPECT_EQ(j.at("keepalive_interval_seconds"), 75);
+	EXPECT_EQ(j.at("keepalive_count"), 9);
+	EXPECT_EQ(j.at("user_timeout_ms"), 30000);
+}
+
+TEST(EventToJson, KeySetIsTheContract)
+{
+	// Tools outside rstwatch read these names: fields may be added freely,
+	// but none of these may be renamed or dropped.
+	const std::set<std::string> expected = {
+	    "id",
+	    "timestamp",
+	    "timestamp_ns",
+	    "direction",
+	    "kernel_reason",
+	    "kernel_reason_code",
+	    "state",
+	    "family",
+	    "local",
+	    "remote",
+	    "local_addr",
+	    "local_port",
+	    "remote_addr",
+	    "remote_port",
+	    "netns",
+	    "has_socket",
+	    "reply_to_segment",
+	    "reply_to_syn",
+	    "segment_ttl",
+	    "owner_source",
+	    "pid",
+	    "tid",
+	    "comm",
+	    "exiting",
+	    "exit_signal",
+	    "current_pid",
+	    "current_tid",
+	    "current_comm",
+	    "current_is_owner",
+	    "current_exiting",
+	    "current_exit_signal",
+	    "full_socket",
+	    "orphan",
+	    "cgroup_id",
+	    "unread_bytes",
+	    "unsent_bytes",
+	    "unacked_bytes",
+	    "bytes_sent",
+	    "bytes_received",
+	    "linger_on",
+	    "linger_seconds",
+	    "keepalive_on",
+	    "keepalive_idle_seconds",
+	    "keepalive_interval_seconds",
+	    "keepalive_count",
+	    "user_timeout_ms",
+	};
+	for (const json &j : {event_to_json(make_sent_event(), make_reasons()),
+	                      event_to_json(make_no_socket_event(true), make_reasons())}) {
+		ASSERT_TRUE(j.is_object());
+		for (const std::string &key : expected)
+			EXPECT_TRUE(j.contains(key)) << "missing contract field " << key;
+	}
+}
+
+TEST(EventToJson, NoSocketEventHasNoOwner)
+{
+	const json j = event_to_json(make_no_socket_event(true), make_reasons());
+	EXPECT_EQ(j.at("kernel_reason"), "NO_SOCKET");
+	EXPECT_EQ(j.at("kernel_reason_code"), 1);
+	EXPECT_EQ(j.at("state"), "NONE");
+	EXPECT_EQ(j.at("has_socket"), false);
+	EXPECT_EQ(j.at("full_socket"), false);
+	EXPECT_EQ(j.at("reply_to_segment"), true);
+	EXPECT_EQ(j.at("reply_to_syn"), true);
+	EXPECT_EQ(j.at("segment_ttl"), 64);
+	EXPECT_EQ(j.at("owner_source"), "none");
+	EXPECT_TRUE(j.at("pid").is_null());
+	EXPECT_TRUE(j.at("tid").is_null());
+	EXPECT_TRUE(j.at("comm").is_null());
+	EXPECT_EQ(j.at("exiting"), false);
+	EXPECT_EQ(j.at("exit_signal"), 0);
+	EXPECT_EQ(j.at("current_pid"), 0);
+	EXPECT_EQ(j.at("current_comm"), "swapper/0");
+	EXPECT_EQ(j.at("current_is_owner"), false);
+	EXPECT_EQ(j.at("local"), "127.0.0.1:9");
+	EXPECT_EQ(j.at("remote"), "127.0.0.1:55000");
+}
+
+TEST(EventToJson, ReplyToSynFollowsTheFlag)
+{
+	const json j = event_to_json(make_no_socket_event(false), make_reasons());
+	EXPECT_EQ(j.at("reply_to_syn"), false);
+	EXPECT_EQ(j.at("reply_to_segment"), true);
+}
+
+TEST(EventToJson, UnavailableReason)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("kernel_reason"), "unavailable");
+	EXPECT_TRUE(j.at("kernel_reason_code").is_null());
+}
+
+TEST(EventToJson, UnnamedReasonKeepsItsCode)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.kernel_reason = 40;
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("kernel_reason"), "REASON_40");
+	EXPECT_EQ(j.at("kernel_reason_code"), 40);
+}
+
+TEST(EventToJson, OwnerExitingGivesExitSignal)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.flags |= RSTWATCH_F_OWNER_EXITING;
+	event.raw.owner_exit_code = 9; // SIGKILL
+	json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("exiting"), true);
+	EXPECT_EQ(j.at("exit_signal"), 9);
+
+	// A core dump sets 0x80 on top of the signal number.
+	event.raw.owner_exit_code = 0x80 | 11; // SIGSEGV, core dumped
+	j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("exit_signal"), 11);
+}
+
+TEST(EventToJson, NoExitSignalWithoutExitingFlag)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.owner_exit_code = 9;
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("exiting"), false);
+	EXPECT_EQ(j.at("exit_signal"), 0);
+}
+
+TEST(EventToJson, NoExitSignalWithoutOwner)
+{
+	ResetEvent event = make_no_socket_event(false);
+	event.raw.flags |= RSTWATCH_F_OWNER_EXITING;
+	event.raw.owner_exit_code = 9;
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("exiting"), false);
+	EXPECT_EQ(j.at("exit_signal"), 0);
+}
+
+TEST(EventToJson, CurrentExitingGivesCurrentExitSignal)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.flags |= RSTWATCH_F_CURRENT_EXITING;
+	event.raw.current_exit_code = 15; // SIGTERM
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("current_exiting"), true);
+	EXPECT_EQ(j.at("current_exit_signal"), 15);
+	// The owner's fields are independent of the current task's.
+	EXPECT_EQ(j.at("exiting"), false);
+	EXPECT_EQ(j.at("exit_signal"), 0);
+}
+
+TEST(EventToJson, CommWithoutNulIsReadAsSixteenChars)
+{
+	ResetEvent event = make_sent_event();
+	// current_comm is directly followed by owner_comm in the struct: a
+	// reader that runs past 16 bytes would pick up "srv" too.
+	std::memcpy(event.raw.current_comm, "abcdefghijklmnop", RSTWATCH_COMM_LEN);
+	std::memcpy(event.raw.owner_comm, "ponmlkjihgfedcba", RSTWATCH_COMM_LEN);
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("current_comm"), "abcdefghijklmnop");
+	EXPECT_EQ(j.at("comm"), "ponmlkjihgfedcba");
+}
+
+TEST(EventToJson, Ipv6Endpoints)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.family = RSTWATCH_AF_INET6;
+	std::memset(event.raw.local_addr, 0, sizeof(event.raw.local_addr));
+	std::memset(event.raw.remote_addr, 0, sizeof(event.raw.remote_addr));
+	event.raw.local_addr[15] = 1;
+	event.raw.remote_addr[15] = 1;
+	const json j = event_to_json(event, make_reasons());
+	EXPECT_EQ(j.at("family"), "ipv6");
+	EXPECT_EQ(j.at("local"), "[::1]:8080");
+	EXPECT_EQ(j.at("remote"), "[::1]:443");
+	EXPECT_EQ(j.at("local_addr"), "::1");
+	EXPECT_EQ(j.at("remote_addr"), "::1");
+}
+
+TEST(EventToText, SentEvent)
+{
+	const std::string text = event_to_text(make_sent_event(), make_reasons());
+	EXPECT_TRUE(contains(text, "2023-11-14T22:13:20.123456789Z"));
+	EXPECT_TRUE(contains(text, " sent "));
+	EXPECT_TRUE(contains(text, "127.0.0.1:8080 -> 10.0.0.2:443"));
+	EXPECT_TRUE(contains(text, "reason=TCP_ABORT_ON_CLOSE"));
+	EXPECT_TRUE(contains(text, "state=CLOSE"));
+	EXPECT_TRUE(contains(text, "pid=1234 comm=srv"));
+	EXPECT_TRUE(contains(text, "unread=42"));
+	EXPECT_TRUE(contains(text, "linger=0s"));
+	EXPECT_TRUE(lacks(text, "no owner"));
+	EXPECT_TRUE(lacks(text, "\n"));
+	EXPECT_TRUE(lacks(text, " syn"));
+}
+
+TEST(EventToText, ReceivedEventPointsInward)
+{
+	ResetEvent event = make_sent_event();
+	event.raw.direction = RSTWATCH_DIR_RECEIVED;
+	const std::string text = event_to_text(event, make_reasons());
+	EXPECT_TRUE(contains(text, " received "));
+	EXPECT_TRUE(contains(text, "127.0.0.1:8080 <- 10.0.0.2:443"));
+}
+
+TEST(EventToText, NoOwner)
+{
+	const std::string text = event_to_text(make_no_socket_event(true), make_reasons());
+	EXPECT_TRUE(contains(text, "reason=NO_SOCKET"));
+	EXPECT_TRUE(contains(text, "state=NONE"));
+	EXPECT_TRUE(contains(text, "pid=- (no owner)"));
+	EXPECT_TRUE(lacks(text, "pid=999"));
+	EXPECT_TRUE(lacks(text, "stale"));
+	EXPECT_TRUE(contains(text, " syn"));
+}
+
+} // namespace
+} // namespace rstwatch
