@@ -4,6 +4,10 @@
  * and who closed it, recorded while that task is in process context, so that
  * resets sent later from softirq or timers (where the current task is
  * unrelated) can still be attributed. Entries go when the socket is destroyed.
+ *
+ * Accepted sockets are recorded at the exit of accept()/accept4(): TCP has no
+ * tracepoint of its own there, and the syscall tracepoints exist only in the
+ * classic form, so those two hooks have a single entry point.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -37,6 +41,43 @@ static __always_inline void handle_destroy(const struct sock *sk)
 	__u64 key = (__u64)sk;
 
 	bpf_map_delete_elem(&owners, &key);
+}
+
+static __always_inline void handle_accept_exit(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	const struct sock *sk;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	/* accept() returned this descriptor, so it is a socket file and its
+	 * private_data is the struct socket. */
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || sock_protocol(sk) != RSTWATCH_IPPROTO_TCP)
+		return;
+	record_owner(sk, RSTWATCH_OWNER_SOCKET);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_accept_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_accept_exit(ctx->ret);
+	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -105,6 +105,9 @@ int run(const Options &options)
 			std::string(rstwatch::variant_name(hook.variant)).c_str(),
 			hook.detail.empty() ? "" : ": ", hook.detail.c_str());
 	}
+	for (const auto &hook : tracer->missing_hooks())
+		fprintf(stderr, "rstwatchd: warning: %s %s\n", hook.tracepoint.c_str(),
+			hook.detail.c_str());
 	if (!tracer->hz())
 		fprintf(stderr, "rstwatchd: warning: CONFIG_HZ unknown (no /proc/config.gz or "
 				"/boot/config-*): linger and keepalive times are reported in jiffies\n");
@@ -181,7 +184,12 @@ int main(int argc, char **argv)
 	app.add_option("--ring-buffer-bytes", options.tracer.ring_buffer_bytes,
 		       "Size of the BPF ring buffer: a power of two, at least 4096")
 		->check([](const std::string &text) -> std::string {
-			unsigned long long value = std::stoull(text);
+			unsigned long long value = 0;
+			try {
+				value = std::stoull(text);
+			} catch (const std::exception &) {
+				return "must be a number";
+			}
 			if (value < 4096 || (value & (value - 1)) || value > (1ull << 30))
 				return "must be a power of two between 4096 and 1073741824";
 			return "";

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -16,9 +17,13 @@ namespace {
 struct HookPrograms {
 	const char *category;
 	const char *name;
-	bpf_program *tp_btf;
+	bpf_program *tp_btf; // nullptr when the hook has no such entry point
 	bpf_program *raw_tp;
 	bpf_program *tracepoint;
+	// Without a required hook rstwatchd refuses to start; without an
+	// optional one it says what it cannot see and goes on.
+	bool required;
+	const char *missing_effect;
 
 	bpf_program *program(HookVariant variant) const
 	{
@@ -34,16 +39,22 @@ struct HookPrograms {
 	}
 };
 
-std::array<HookPrograms, 4> hook_programs(rstwatch_bpf *skel)
+std::array<HookPrograms, 6> hook_programs(rstwatch_bpf *skel)
 {
 	auto &p = skel->progs;
 	return {{
-		{"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp},
+		{"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp,
+		 true, nullptr},
 		{"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
-		 p.receive_reset_tp},
-		{"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp},
+		 p.receive_reset_tp, true, nullptr},
+		{"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp,
+		 true, nullptr},
 		{"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw,
-		 p.destroy_sock_tp},
+		 p.destroy_sock_tp, true, nullptr},
+		{"syscalls", "sys_exit_accept4", nullptr, nullptr, p.accept4_exit_tp, false,
+		 "resets on accepted sockets are attributed only once the process closes them"},
+		{"syscalls", "sys_exit_accept", nullptr, nullptr, p.accept_exit_tp, false,
+		 "resets on accepted sockets are attributed only once the process closes them"},
 	}};
 }
 
@@ -174,6 +185,8 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 
 		int type_id = btf.tracepoint_type_id(hook.name);
 		auto available = [&](HookVariant v) {
+			if (!hook.program(v))
+				return false;
 			switch (v) {
 			case HookVariant::TpBtf:
 				return type_id > 0 && tp_btf_loads(type_id);
@@ -186,7 +199,7 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 		};
 
 		std::optional<HookVariant> chosen;
-		if (options.forced_variant) {
+		if (options.forced_variant && hook.program(*options.forced_variant)) {
 			if (!available(*options.forced_variant))
 				throw Error("hook variant " + std::string(variant_name(*options.forced_variant)) +
 					    " is not available for tracepoint " + status.tracepoint +
@@ -201,13 +214,19 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 				}
 			}
 		}
-		if (!chosen)
+		if (!chosen && hook.required)
 			throw Error("tracepoint " + status.tracepoint +
 				    " not found in this kernel (neither in its BTF nor in tracefs): "
 				    "rstwatch cannot see these resets here");
-		status.variant = *chosen;
 		for (HookVariant v : {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
-			bpf_program__set_autoload(hook.program(v), v == *chosen);
+			if (bpf_program *program = hook.program(v))
+				bpf_program__set_autoload(program, chosen && v == *chosen);
+		if (!chosen) {
+			status.detail = std::string("missing: ") + hook.missing_effect;
+			missing_hooks_.push_back(std::move(status));
+			continue;
+		}
+		status.variant = *chosen;
 		hooks_.push_back(std::move(status));
 	}
 }
@@ -229,9 +248,11 @@ void Tracer::load()
 void Tracer::attach()
 {
 	auto programs = hook_programs(skel_.get());
-	for (size_t i = 0; i < hooks_.size(); i++) {
-		HookStatus &hook = hooks_[i];
-		bpf_program *program = programs[i].program(hook.variant);
+	for (HookStatus &hook : hooks_) {
+		auto spec = std::find_if(programs.begin(), programs.end(), [&](const auto &p) {
+			return hook.name == p.name;
+		});
+		bpf_program *program = spec->program(hook.variant);
 		bpf_link *link = bpf_program__attach(program);
 		if (!link)
 			throw Error("attaching the " + std::string(variant_name(hook.variant)) +

@@ -71,7 +71,10 @@ public:
 	int ring_epoll_fd() const;
 
 	KernelCounters read_counters() const;
+	// Hooks that are attached (after attach()) or chosen to be.
 	const std::vector<HookStatus> &hooks() const { return hooks_; }
+	// Optional hooks this kernel lacks, with what that costs.
+	const std::vector<HookStatus> &missing_hooks() const { return missing_hooks_; }
 	bool send_reset_has_reason() const { return send_reset_has_reason_; }
 	unsigned hz() const { return hz_; }
 	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
@@ -87,6 +90,7 @@ private:
 	};
 	std::unique_ptr<rstwatch_bpf, SkeletonDeleter> skel_;
 	std::vector<HookStatus> hooks_;
+	std::vector<HookStatus> missing_hooks_;
 	std::vector<LinkPtr> links_;
 	RingBufferPtr ring_;
 	RecordHandler handler_;
