@@ -47,6 +47,17 @@ static __always_inline __u32 jiffies_to_seconds(__u64 jiffies)
 	return jiffies_per_second ? jiffies / jiffies_per_second : (__u32)jiffies;
 }
 
+static __always_inline __u32 jiffies_to_ms(__u64 jiffies)
+{
+	return jiffies_per_second ? jiffies * 1000 / jiffies_per_second : (__u32)jiffies;
+}
+
+/* TCP keeps its timestamps in 32-bit jiffies (tcp_jiffies32). */
+static __always_inline __u32 ms_since_jiffies32(__u32 then)
+{
+	return jiffies_to_ms((__u32)bpf_jiffies64() - then);
+}
+
 static __always_inline void fill_current_task(struct rstwatch_event *event)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -65,9 +76,15 @@ static __always_inline void record_owner(const struct sock *sk, __u8 source)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 key = (__u64)sk;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct rstwatch_owner owner = {};
+	struct rstwatch_owner owner = {}, *previous;
 
 	owner.recorded_ns = bpf_ktime_get_ns();
+	/* The connection's start survives a later closer record. */
+	previous = bpf_map_lookup_elem(&owners, &key);
+	if (source == RSTWATCH_OWNER_SOCKET)
+		owner.socket_ns = owner.recorded_ns;
+	else if (previous)
+		owner.socket_ns = previous->socket_ns;
 	owner.pid = pid_tgid >> 32;
 	owner.tid = (__u32)pid_tgid;
 	owner.source = source;
@@ -83,6 +100,9 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 	__u64 key = (__u64)sk;
 	struct rstwatch_owner *owner;
 
+	owner = bpf_map_lookup_elem(&owners, &key);
+	if (owner && owner->socket_ns && event->timestamp_ns > owner->socket_ns)
+		event->connection_age_ms = (event->timestamp_ns - owner->socket_ns) / 1000000;
 	if (event->flags & RSTWATCH_F_CURRENT_IS_OWNER) {
 		event->owner_source = RSTWATCH_OWNER_CURRENT;
 		event->owner_pid = event->current_pid;
@@ -94,7 +114,6 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 			event->flags |= RSTWATCH_F_OWNER_EXITING;
 		return;
 	}
-	owner = bpf_map_lookup_elem(&owners, &key);
 	if (!owner)
 		return;
 	event->owner_source = owner->source;
@@ -146,6 +165,15 @@ static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event,
 	event->bytes_sent = BPF_CORE_READ(tp, bytes_sent);
 	event->bytes_received = BPF_CORE_READ(tp, bytes_received);
 	event->user_timeout_ms = BPF_CORE_READ(icsk, icsk_user_timeout);
+	/* Both stamps are first set when the handshake completes. rcv_tstamp
+	 * is the last ACK that arrived; a reset being processed has not
+	 * updated it. */
+	if (event->state != TCP_SYN_SENT && event->state != TCP_SYN_RECV) {
+		event->idle_since_send_ms = ms_since_jiffies32(BPF_CORE_READ(tp, lsndtime));
+		event->idle_since_receive_ms = ms_since_jiffies32(BPF_CORE_READ(tp, rcv_tstamp));
+	}
+	if (jiffies_per_second)
+		event->flags |= RSTWATCH_F_HZ_KNOWN;
 	event->cgroup_id = sock_cgroup_id(sk);
 
 	if (sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))

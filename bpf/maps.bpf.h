@@ -9,6 +9,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "rstwatch/classify.h"
 #include "rstwatch/event.h"
 
 /* Set by rstwatchd before load (rodata): the verifier prunes branches on
@@ -19,6 +20,8 @@ const volatile __u32 jiffies_per_second __weak = 0;
 /* Submissions wake the reader only once this much is waiting: waking it for
  * every event costs far more than the program itself. */
 const volatile __u64 wakeup_bytes __weak = 64 * 1024;
+/* Kernel reason values and thresholds the cause rules use. */
+const volatile struct rstwatch_classify_config classify_config __weak = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -46,6 +49,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } received_by_state SEC(".maps") __weak;
+
+/* Where an event is built when the ring buffer has no room for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rstwatch_event);
+} scratch_event SEC(".maps") __weak;
+
+/* Index (direction - 1) * RSTWATCH_CAUSE_COUNT + cause. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * RSTWATCH_CAUSE_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} resets_by_cause SEC(".maps") __weak;
 
 /* Who connected to / closed each socket, keyed by the socket's address and
  * removed when the kernel destroys the socket. LRU so a missed destroy can

@@ -10,22 +10,22 @@
 #include <bpf/bpf_tracing.h>
 #include "event_fill.bpf.h"
 
-static __always_inline void submit(struct rstwatch_event *event)
-{
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(event, flags);
-}
-
-static __always_inline struct rstwatch_event *reserve(__u8 direction)
+/*
+ * Events are built in the ring buffer when there is room, and otherwise in a
+ * per-CPU scratch record: the cause is decided and counted either way, so
+ * the per-cause totals stay exact when detailed events are lost.
+ */
+static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *reserved)
 {
 	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	__u32 zero = 0;
 
+	*reserved = event != NULL;
 	if (!event) {
 		count(RSTWATCH_CNT_LOST_EVENTS);
-		return NULL;
+		event = bpf_map_lookup_elem(&scratch_event, &zero);
+		if (!event)
+			return NULL;
 	}
 	__builtin_memset(event, 0, sizeof(*event));
 	event->version = RSTWATCH_EVENT_VERSION;
@@ -35,16 +35,32 @@ static __always_inline struct rstwatch_event *reserve(__u8 direction)
 	return event;
 }
 
+static __always_inline void finish_event(struct rstwatch_event *event, bool reserved)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	event->cause = rstwatch_classify(event, &classify_config);
+	count_in(&resets_by_cause, (event->direction - 1) * RSTWATCH_CAUSE_COUNT + event->cause);
+	if (!reserved)
+		return;
+	/* Wake the reader only when the ring is filling up; it drains on a
+	 * timer otherwise. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(event, flags);
+}
+
 static __always_inline void handle_send_reset(const struct sock *sk,
 					      const struct sk_buff *skb, __u32 reason)
 {
 	struct rstwatch_event *event;
+	bool reserved;
 	__u32 reason_slot = reason < RSTWATCH_MAX_REASONS ? reason : RSTWATCH_MAX_REASONS - 1;
 
 	count(RSTWATCH_CNT_SENT);
 	count_in(&sent_by_reason, reason_slot);
 
-	event = reserve(RSTWATCH_DIR_SENT);
+	event = begin_event(RSTWATCH_DIR_SENT, &reserved);
 	if (!event)
 		return;
 	event->kernel_reason = reason;
@@ -61,12 +77,13 @@ static __always_inline void handle_send_reset(const struct sock *sk,
 	}
 	if (skb)
 		fill_from_segment(event, skb, !sk);
-	submit(event);
+	finish_event(event, reserved);
 }
 
 static __always_inline void handle_receive_reset(const struct sock *sk)
 {
 	struct rstwatch_event *event;
+	bool reserved;
 	__u8 state;
 
 	if (!sk)
@@ -75,7 +92,7 @@ static __always_inline void handle_receive_reset(const struct sock *sk)
 	count(RSTWATCH_CNT_RECEIVED);
 	count_in(&received_by_state, state < RSTWATCH_MAX_STATES ? state : 0);
 
-	event = reserve(RSTWATCH_DIR_RECEIVED);
+	event = begin_event(RSTWATCH_DIR_RECEIVED, &reserved);
 	if (!event)
 		return;
 	event->kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
@@ -88,7 +105,7 @@ static __always_inline void handle_receive_reset(const struct sock *sk)
 			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
 	}
 	fill_owner(event, sk);
-	submit(event);
+	finish_event(event, reserved);
 }
 
 /* The reason argument exists only on kernels that have it (see

@@ -26,8 +26,9 @@ std::string comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
 
 } // namespace
 
-nlohmann::json event_to_json(const ResetEvent &event, const ReasonNames &reasons)
+nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
 {
+	const ReasonNames &reasons = context.reasons;
 	const rstwatch_event &raw = event.raw;
 	const bool full = has(raw, RSTWATCH_F_FULL_SOCKET);
 	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
@@ -39,6 +40,12 @@ nlohmann::json event_to_json(const ResetEvent &event, const ReasonNames &reasons
 	j["timestamp"] = format_timestamp(event.realtime_ns);
 	j["timestamp_ns"] = event.realtime_ns;
 	j["direction"] = direction_name(raw.direction);
+	Classification why = classify(raw, context.classify,
+				      [&](uint32_t reason) { return reasons.name(reason); });
+	j["cause"] = cause_name(why.cause);
+	j["evidence"] = why.evidence;
+	j["remedy"] = why.remedy;
+	j["kernel_cause"] = cause_name(static_cast<Cause>(raw.cause));
 	j["kernel_reason"] = reasons.name(raw.kernel_reason);
 	if (raw.kernel_reason == RSTWATCH_REASON_UNAVAILABLE)
 		j["kernel_reason_code"] = nullptr;
@@ -95,16 +102,44 @@ nlohmann::json event_to_json(const ResetEvent &event, const ReasonNames &reasons
 	j["keepalive_interval_seconds"] = raw.keepalive_interval_seconds;
 	j["keepalive_count"] = raw.keepalive_count;
 	j["user_timeout_ms"] = raw.user_timeout_ms;
+	j["connection_age_ms"] = raw.connection_age_ms;
+	j["idle_since_send_ms"] = raw.idle_since_send_ms;
+	j["idle_since_receive_ms"] = raw.idle_since_receive_ms;
+	j["bytes_in_flight"] = raw.unacked_bytes;
+	j["rst_ttl"] = raw.rst_ttl;
+	j["peer_ttl"] = raw.peer_ttl;
+
+	j["cgroup_path"] = event.cgroup ? event.cgroup->path : "";
+	j["systemd_unit"] = event.cgroup ? event.cgroup->unit : "";
+	j["container_id"] = event.cgroup ? event.cgroup->container : "";
+
+	const PeerLink &peer = event.peer;
+	if (peer.event_id) {
+		j["peer_event_id"] = peer.event_id;
+		j["peer_cause"] = cause_name(static_cast<Cause>(peer.cause));
+		bool peer_known = peer.owner_source != RSTWATCH_OWNER_NONE;
+		j["peer_pid"] = peer_known ? nlohmann::json(peer.pid) : nlohmann::json(nullptr);
+		j["peer_comm"] = peer_known ? nlohmann::json(comm_text(peer.comm))
+					    : nlohmann::json(nullptr);
+	} else {
+		j["peer_event_id"] = nullptr;
+		j["peer_cause"] = nullptr;
+		j["peer_pid"] = nullptr;
+		j["peer_comm"] = nullptr;
+	}
 	return j;
 }
 
-std::string event_to_text(const ResetEvent &event, const ReasonNames &reasons)
+std::string event_to_text(const ResetEvent &event, const OutputContext &context)
 {
+	const ReasonNames &reasons = context.reasons;
 	const rstwatch_event &raw = event.raw;
 	std::ostringstream line;
 	line << format_timestamp(event.realtime_ns) << ' ' << direction_name(raw.direction) << ' '
 	     << format_endpoint(raw, true) << (raw.direction == RSTWATCH_DIR_SENT ? " -> " : " <- ")
-	     << format_endpoint(raw, false) << " reason=" << reasons.name(raw.kernel_reason)
+	     << format_endpoint(raw, false) << " cause="
+	     << cause_name(classify_cause(raw, context.classify))
+	     << " reason=" << reasons.name(raw.kernel_reason)
 	     << " state=" << tcp_state_name(raw.state);
 	if (raw.owner_source != RSTWATCH_OWNER_NONE)
 		line << " pid=" << raw.owner_pid << " comm=" << comm_text(raw.owner_comm) << " ("

@@ -2,6 +2,7 @@
 // contract read by tools outside rstwatch) and one human line.
 #pragma once
 
+#include "classifier.h"
 #include "reset_event.h"
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,13 @@
 
 namespace rstwatch {
 
-nlohmann::json event_to_json(const ResetEvent &event, const ReasonNames &reasons);
-std::string event_to_text(const ResetEvent &event, const ReasonNames &reasons);
+// What turning an event into words needs besides the event itself.
+struct OutputContext {
+	ReasonNames reasons;
+	rstwatch_classify_config classify{};
+};
+
+nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context);
+std::string event_to_text(const ResetEvent &event, const OutputContext &context);
 
 } // namespace rstwatch

@@ -13,10 +13,30 @@
 
 namespace rstwatch {
 
+// The cgroup a socket belongs to, resolved once per cgroup id and shared by
+// every event from it (see CgroupCache).
+struct CgroupInfo {
+	std::string path;      // "/system.slice/nginx.service", "" if unknown
+	std::string unit;      // systemd unit from the path, "" if none
+	std::string container; // container id from the path, "" if none
+};
+
+// When both ends are on this host, the sent reset on the mirrored 4-tuple
+// that caused a received one (and back).
+struct PeerLink {
+	uint64_t event_id = 0; // 0: not linked
+	uint32_t pid = 0;
+	uint8_t cause = 0;        // enum rstwatch_cause
+	uint8_t owner_source = 0; // enum rstwatch_owner_source; NONE: no pid/comm
+	char comm[RSTWATCH_COMM_LEN] = {};
+};
+
 struct ResetEvent {
 	uint64_t id = 0;
 	int64_t realtime_ns = 0; // nanoseconds since the Unix epoch
 	rstwatch_event raw{};
+	PeerLink peer;
+	const CgroupInfo *cgroup = nullptr; // owned by the CgroupCache, never freed
 };
 
 enum class DecodeStatus { Ok, WrongSize, WrongVersion };

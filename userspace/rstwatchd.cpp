@@ -59,8 +59,8 @@ struct Options {
 // flushed once per drain, not per event.
 class EventPrinter {
 public:
-	EventPrinter(bool json, rstwatch::ReasonNames reasons)
-		: json_(json), reasons_(std::move(reasons))
+	EventPrinter(bool json, rstwatch::OutputContext context)
+		: json_(json), context_(std::move(context))
 	{
 		setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	}
@@ -75,8 +75,8 @@ public:
 		}
 		event.id = ++events_;
 		event.realtime_ns = clock_.convert(event.raw.timestamp_ns);
-		std::string line = json_ ? rstwatch::event_to_json(event, reasons_).dump()
-					 : rstwatch::event_to_text(event, reasons_);
+		std::string line = json_ ? rstwatch::event_to_json(event, context_).dump()
+					 : rstwatch::event_to_text(event, context_);
 		line.push_back('\n');
 		fwrite(line.data(), 1, line.size(), stdout);
 	}
@@ -88,7 +88,7 @@ public:
 
 private:
 	bool json_;
-	rstwatch::ReasonNames reasons_;
+	rstwatch::OutputContext context_;
 	rstwatch::MonotonicToRealtime clock_;
 	uint64_t events_ = 0;
 	uint64_t decode_errors_ = 0;
@@ -112,7 +112,9 @@ int run(const Options &options)
 		fprintf(stderr, "rstwatchd: warning: CONFIG_HZ unknown (no /proc/config.gz or "
 				"/boot/config-*): linger and keepalive times are reported in jiffies\n");
 
-	EventPrinter printer(options.json, rstwatch::ReasonNames(tracer->reason_names()));
+	EventPrinter printer(options.json, rstwatch::OutputContext{
+						   rstwatch::ReasonNames(tracer->reason_names()),
+						   tracer->classify_config()});
 	tracer->set_record_handler(
 		[&printer](const void *data, size_t size) { printer.on_record(data, size); });
 

@@ -1,5 +1,6 @@
 #include "tracer.h"
 
+#include "classifier.h"
 #include "error.h"
 #include "rstwatch_bpf.skel.h"
 
@@ -169,6 +170,9 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	skel->rodata->send_reset_has_reason = tracer->send_reset_has_reason_;
 	skel->rodata->jiffies_per_second = tracer->hz_;
 	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
+	tracer->classify_config_ =
+		make_classify_config(tracer->reason_names_, options.idle_threshold_ms);
+	skel->rodata->classify_config = tracer->classify_config_;
 	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
 		throw Error("sizing the ring buffer failed: " + errno_text(err));
 	if (int err = bpf_map__set_max_entries(skel->maps.owners, options.owner_entries))
@@ -300,6 +304,13 @@ KernelCounters Tracer::read_counters() const
 			  counters.sent_by_reason.data(), counters.sent_by_reason.size());
 	read_percpu_array(skel_->maps.received_by_state, possible_cpus_,
 			  counters.received_by_state.data(), counters.received_by_state.size());
+	std::array<uint64_t, 2 * RSTWATCH_CAUSE_COUNT> by_cause{};
+	read_percpu_array(skel_->maps.resets_by_cause, possible_cpus_, by_cause.data(),
+			  by_cause.size());
+	for (size_t i = 0; i < RSTWATCH_CAUSE_COUNT; i++) {
+		counters.by_cause[0][i] = by_cause[i];
+		counters.by_cause[1][i] = by_cause[RSTWATCH_CAUSE_COUNT + i];
+	}
 	return counters;
 }
 

@@ -5,6 +5,7 @@
 
 #include "bpf_handles.h"
 #include "kernel_btf.h"
+#include "rstwatch/classify.h"
 #include "rstwatch/event.h"
 
 #include <array>
@@ -31,6 +32,8 @@ struct TracerOptions {
 	std::optional<HookVariant> forced_variant;
 	uint32_t ring_buffer_bytes = 4u << 20;
 	uint32_t owner_entries = 65536;
+	// Received resets after this much silence count as idle timeouts.
+	uint32_t idle_threshold_ms = 1000;
 };
 
 struct HookStatus {
@@ -48,6 +51,9 @@ struct KernelCounters {
 	uint64_t owner_map_full = 0;
 	std::array<uint64_t, RSTWATCH_MAX_REASONS> sent_by_reason{};
 	std::array<uint64_t, RSTWATCH_MAX_STATES> received_by_state{};
+	// Exact per-cause totals, [0] for sent and [1] for received resets,
+	// indexed by enum rstwatch_cause.
+	std::array<std::array<uint64_t, RSTWATCH_CAUSE_COUNT>, 2> by_cause{};
 };
 
 class Tracer {
@@ -79,6 +85,8 @@ public:
 	unsigned hz() const { return hz_; }
 	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
 	const std::vector<std::string> &reason_names() const { return reason_names_; }
+	// The cause rules' configuration, as loaded into the kernel.
+	const rstwatch_classify_config &classify_config() const { return classify_config_; }
 
 private:
 	Tracer() = default;
@@ -95,6 +103,7 @@ private:
 	RingBufferPtr ring_;
 	RecordHandler handler_;
 	std::vector<std::string> reason_names_;
+	rstwatch_classify_config classify_config_{};
 	bool send_reset_has_reason_ = false;
 	unsigned hz_ = 0;
 	int possible_cpus_ = 1;

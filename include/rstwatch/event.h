@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define RSTWATCH_EVENT_VERSION 1
+#define RSTWATCH_EVENT_VERSION 2
 #define RSTWATCH_COMM_LEN 16
 
 /* kernel_reason when the tracepoint carries no reason (kernels before 6.10). */
@@ -87,22 +87,28 @@ struct rstwatch_event {
 	__u32 user_timeout_ms;   /* TCP_USER_TIMEOUT, 0 if unset */
 	__u32 current_exit_code; /* task_struct.exit_code of the current task */
 	__u32 owner_exit_code;
+	__u32 connection_age_ms;     /* since connect/accept was seen, 0 if unknown */
+	__u32 idle_since_send_ms;    /* since the last segment sent (lsndtime) */
+	__u32 idle_since_receive_ms; /* since the last segment received */
 	/* 2-byte fields */
 	__u16 local_port;        /* host byte order */
 	__u16 remote_port;
 	__u16 family;            /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
+	__u16 reserved0;
 	/* 1-byte fields */
 	__u8 direction;          /* enum rstwatch_direction */
 	__u8 state;              /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
 	__u8 owner_source;       /* enum rstwatch_owner_source */
 	__u8 keepalive_count;
 	__u8 segment_ttl;        /* TTL / hop limit of the segment answered, 0 if none */
-	__u8 reserved0;
+	__u8 rst_ttl;            /* TTL / hop limit of a received RST, 0 if not seen */
+	__u8 peer_ttl;           /* TTL the peer's own segments had on this flow, 0 if not seen */
+	__u8 cause;              /* enum rstwatch_cause, decided in the kernel */
 	char current_comm[RSTWATCH_COMM_LEN];
 	char owner_comm[RSTWATCH_COMM_LEN];
 };
 
-#define RSTWATCH_EVENT_SIZE 192
+#define RSTWATCH_EVENT_SIZE 208
 
 #ifdef __cplusplus
 static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
@@ -116,6 +122,7 @@ _Static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
  * context (connect, accept, close). */
 struct rstwatch_owner {
 	__u64 recorded_ns;
+	__u64 socket_ns; /* when connect/accept was seen, kept across closer updates */
 	__u32 pid;
 	__u32 tid;
 	__u32 exit_code;
@@ -132,6 +139,33 @@ enum rstwatch_counter {
 	RSTWATCH_CNT_RECEIVED = 2,
 	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* owner record could not be stored */
 	RSTWATCH_CNT_MAX = 4,
+};
+
+/*
+ * Why a reset happened (DESIGN.md). Decided by rstwatch_classify() in
+ * rstwatch/classify.h, in the kernel for the exact per-cause counters and
+ * again in userspace for the evidence. The numbers are internal; names are
+ * the stable identifiers.
+ */
+enum rstwatch_cause {
+	RSTWATCH_CAUSE_UNKNOWN = 0,
+	RSTWATCH_CAUSE_CLOSE_WITH_UNREAD_DATA,
+	RSTWATCH_CAUSE_LINGER_ZERO_CLOSE,
+	RSTWATCH_CAUSE_PROCESS_EXIT,
+	RSTWATCH_CAUSE_DATA_AFTER_CLOSE,
+	RSTWATCH_CAUSE_NO_SOCKET,
+	RSTWATCH_CAUSE_REFUSED,
+	RSTWATCH_CAUSE_KEEPALIVE_TIMEOUT,
+	RSTWATCH_CAUSE_MEMORY_PRESSURE,
+	RSTWATCH_CAUSE_DISCONNECT,
+	RSTWATCH_CAUSE_TIMEWAIT,
+	RSTWATCH_CAUSE_PROTOCOL,
+	RSTWATCH_CAUSE_PEER_REFUSED,
+	RSTWATCH_CAUSE_STALE_CONNECTION_REUSE,
+	RSTWATCH_CAUSE_PEER_IDLE_TIMEOUT,
+	RSTWATCH_CAUSE_MIDDLEBOX_INJECTED,
+	RSTWATCH_CAUSE_PEER_RESET,
+	RSTWATCH_CAUSE_COUNT,
 };
 
 #endif /* RSTWATCH_EVENT_H */

@@ -32,13 +32,16 @@ constexpr uint32_t kAbortOnClose = 11;
 	return ::testing::AssertionFailure() << "\"" << part << "\" in \"" << text << "\"";
 }
 
-ReasonNames make_reasons()
+OutputContext make_reasons()
 {
 	std::vector<std::string> names(kAbortOnClose + 1);
 	names[0] = "NOT_SPECIFIED";
 	names[1] = "NO_SOCKET";
 	names[kAbortOnClose] = "TCP_ABORT_ON_CLOSE";
-	return ReasonNames(std::move(names));
+	OutputContext context;
+	context.classify = make_classify_config(names, 1000);
+	context.reasons = ReasonNames(std::move(names));
+	return context;
 }
 
 void set_comm(char (&comm)[RSTWATCH_COMM_LEN], const char *text)

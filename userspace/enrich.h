@@ -1,0 +1,71 @@
+// Enrichment between decoding and the sinks: what userspace can add to a
+// batch of events that the kernel could not (cgroup paths, and the link
+// between the two ends of a reset when both are on this host).
+#pragma once
+
+#include "reset_event.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+namespace rstwatch {
+
+// cgroup v2 id -> path (and the systemd unit or container id it names).
+// Resolved once per id by walking the cgroup2 mount; entries are never
+// freed, so ResetEvent::cgroup pointers stay valid for the daemon's life.
+class CgroupCache {
+public:
+	explicit CgroupCache(std::string cgroup_root = "/sys/fs/cgroup");
+	// nullptr for id 0. Unknown ids trigger one re-scan at most per second.
+	const CgroupInfo *lookup(uint64_t cgroup_id);
+	size_t size() const { return by_id_.size(); }
+
+private:
+	void rescan();
+	std::string root_;
+	std::unordered_map<uint64_t, std::unique_ptr<CgroupInfo>> by_id_;
+	int64_t last_scan_ns_ = 0;
+};
+
+// Fills in the systemd unit / container id a cgroup path names.
+void describe_cgroup_path(CgroupInfo &info);
+
+// Links a received reset to the sent reset on the mirrored 4-tuple (both
+// ends on this host: loopback or another namespace), in either order: on
+// loopback the receiving side often runs before the sender's tracepoint.
+class PeerLinker {
+public:
+	// Links within the batch and against sent resets of the last
+	// `window_ns`; updates both events of each pair.
+	void link(std::span<ResetEvent> batch);
+	size_t remembered() const { return recent_sent_.size(); }
+
+	static constexpr int64_t kWindowNs = 2'000'000'000;
+
+private:
+	struct Remembered {
+		uint64_t event_id;
+		uint64_t timestamp_ns;
+		PeerLink as_peer;
+	};
+	std::unordered_map<std::string, Remembered> recent_sent_;
+	std::deque<std::pair<uint64_t, std::string>> expiry_;
+};
+
+// Both steps; what the daemon calls on each drained batch.
+class Enricher {
+public:
+	explicit Enricher(std::string cgroup_root = "/sys/fs/cgroup") : cgroups_(std::move(cgroup_root)) {}
+	void enrich(std::span<ResetEvent> batch);
+	CgroupCache &cgroups() { return cgroups_; }
+
+private:
+	CgroupCache cgroups_;
+	PeerLinker peers_;
+};
+
+} // namespace rstwatch
