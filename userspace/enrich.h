@@ -6,18 +6,20 @@
 #include "reset_event.h"
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <deque>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 // cgroup v2 id -> path (and the systemd unit or container id it names).
 // Resolved once per id by walking the cgroup2 mount; entries are never
 // freed, so ResetEvent::cgroup pointers stay valid for the daemon's life.
-class CgroupCache {
+class CgroupCache
+{
 public:
 	explicit CgroupCache(std::string cgroup_root = "/sys/fs/cgroup");
 	// nullptr for id 0. Unknown ids trigger one re-scan at most per second.
@@ -37,29 +39,33 @@ void describe_cgroup_path(CgroupInfo &info);
 // Links a received reset to the sent reset on the mirrored 4-tuple (both
 // ends on this host: loopback or another namespace), in either order: on
 // loopback the receiving side often runs before the sender's tracepoint.
-class PeerLinker {
+class PeerLinker
+{
 public:
+	PeerLinker();
+	~PeerLinker();
 	// Links within the batch and against sent resets of the last
-	// `window_ns`; updates both events of each pair.
+	// kWindowNs; updates both events of each pair found in the batch.
 	void link(std::span<ResetEvent> batch);
-	size_t remembered() const { return recent_sent_.size(); }
+	size_t remembered() const;
 
 	static constexpr int64_t kWindowNs = 2'000'000'000;
+	// Bounds memory under a reset storm; the oldest are forgotten first.
+	static constexpr size_t kMaxRemembered = 16384;
 
 private:
-	struct Remembered {
-		uint64_t event_id;
-		uint64_t timestamp_ns;
-		PeerLink as_peer;
-	};
-	std::unordered_map<std::string, Remembered> recent_sent_;
-	std::deque<std::pair<uint64_t, std::string>> expiry_;
+	struct State;
+	std::unique_ptr<State> state_;
 };
 
 // Both steps; what the daemon calls on each drained batch.
-class Enricher {
+class Enricher
+{
 public:
-	explicit Enricher(std::string cgroup_root = "/sys/fs/cgroup") : cgroups_(std::move(cgroup_root)) {}
+	explicit Enricher(std::string cgroup_root = "/sys/fs/cgroup")
+	    : cgroups_(std::move(cgroup_root))
+	{
+	}
 	void enrich(std::span<ResetEvent> batch);
 	CgroupCache &cgroups() { return cgroups_; }
 

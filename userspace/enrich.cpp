@@ -1,0 +1,231 @@
+#include "enrich.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <unordered_map>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+int64_t monotonic_ns()
+{
+	timespec now{};
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+}
+
+bool is_hex_id(std::string_view text)
+{
+	return text.size() == 64 &&
+	       std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(c); });
+}
+
+} // namespace
+
+void describe_cgroup_path(CgroupInfo &info)
+{
+	std::string_view path = info.path;
+	size_t slash = path.rfind('/');
+	std::string_view leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
+	if (leaf.ends_with(".service") || leaf.ends_with(".scope") || leaf.ends_with(".socket"))
+		info.unit = std::string(leaf);
+
+	// Container runtimes name the leaf "<runtime>-<64 hex>.scope" under
+	// systemd, or "<64 hex>" under their own parent ("/docker/<id>").
+	std::string_view candidate = leaf;
+	if (candidate.ends_with(".scope"))
+		candidate.remove_suffix(6);
+	size_t dash = candidate.rfind('-');
+	if (dash != std::string_view::npos)
+		candidate = candidate.substr(dash + 1);
+	if (is_hex_id(candidate))
+		info.container = std::string(candidate);
+}
+
+CgroupCache::CgroupCache(std::string cgroup_root) : root_(std::move(cgroup_root)) {}
+
+const CgroupInfo *CgroupCache::lookup(uint64_t cgroup_id)
+{
+	if (!cgroup_id)
+		return nullptr;
+	auto found = by_id_.find(cgroup_id);
+	if (found != by_id_.end())
+		return found->second.get();
+	// A walk of the hierarchy per unknown id would be a hot-path cost
+	// under a storm from new cgroups; once a second is enough.
+	int64_t now = monotonic_ns();
+	if (now - last_scan_ns_ < 1'000'000'000LL)
+		return nullptr;
+	last_scan_ns_ = now;
+	rescan();
+	found = by_id_.find(cgroup_id);
+	return found == by_id_.end() ? nullptr : found->second.get();
+}
+
+void CgroupCache::rescan()
+{
+	namespace fs = std::filesystem;
+	// On cgroup v2 the id the kernel reports is the directory's inode.
+	auto add = [&](const fs::path &dir) {
+		struct stat st {
+		};
+		if (stat(dir.c_str(), &st) != 0 || by_id_.count(st.st_ino))
+			return;
+		auto info = std::make_unique<CgroupInfo>();
+		std::string relative = dir.string().substr(root_.size());
+		info->path = relative.empty() ? "/" : relative;
+		describe_cgroup_path(*info);
+		by_id_.emplace(st.st_ino, std::move(info));
+	};
+	std::error_code ec;
+	add(root_);
+	for (fs::recursive_directory_iterator
+	         it(root_, fs::directory_options::skip_permission_denied, ec),
+	     end;
+	     it != end; it.increment(ec)) {
+		if (ec)
+			break;
+		if (it->is_directory(ec) && !it->is_symlink(ec))
+			add(it->path());
+	}
+}
+
+namespace
+{
+
+// The 4-tuple in one canonical form: IPv4 as v4-mapped IPv6, so an AF_INET
+// socket and a dual-stack AF_INET6 socket on the same flow compare equal.
+struct TupleKey {
+	uint8_t local[16];
+	uint8_t remote[16];
+	uint16_t local_port;
+	uint16_t remote_port;
+
+	bool operator==(const TupleKey &other) const
+	{
+		return std::memcmp(this, &other, sizeof(*this)) == 0;
+	}
+};
+
+void canonical_address(const rstwatch_event &e, const uint8_t *address, uint8_t out[16])
+{
+	if (e.family == RSTWATCH_AF_INET6) {
+		std::memcpy(out, address, 16);
+		return;
+	}
+	static constexpr uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	std::memcpy(out, prefix, 12);
+	std::memcpy(out + 12, address, 4);
+}
+
+// The tuple as seen from the side that sent the reset.
+TupleKey sender_view(const rstwatch_event &e, bool mirrored)
+{
+	TupleKey key{};
+	canonical_address(e, mirrored ? e.remote_addr : e.local_addr, key.local);
+	canonical_address(e, mirrored ? e.local_addr : e.remote_addr, key.remote);
+	key.local_port = mirrored ? e.remote_port : e.local_port;
+	key.remote_port = mirrored ? e.local_port : e.remote_port;
+	return key;
+}
+
+struct TupleHash {
+	size_t operator()(const TupleKey &key) const
+	{
+		// FNV-1a over the packed bytes.
+		const auto *bytes = reinterpret_cast<const uint8_t *>(&key);
+		uint64_t hash = 1469598103934665603ULL;
+		for (size_t i = 0; i < sizeof(key); i++)
+			hash = (hash ^ bytes[i]) * 1099511628211ULL;
+		return hash;
+	}
+};
+
+PeerLink link_to(const ResetEvent &event)
+{
+	PeerLink link;
+	link.event_id = event.id;
+	link.cause = event.raw.cause;
+	link.owner_source = event.raw.owner_source;
+	link.pid = event.raw.owner_pid;
+	std::memcpy(link.comm, event.raw.owner_comm, sizeof(link.comm));
+	return link;
+}
+
+} // namespace
+
+struct PeerLinker::State {
+	struct Entry {
+		uint64_t timestamp_ns;
+		PeerLink as_peer;
+		ResetEvent *in_batch; // only during link()
+	};
+	std::unordered_map<TupleKey, Entry, TupleHash> recent_sent;
+	std::deque<std::pair<uint64_t, TupleKey>> expiry; // oldest first
+};
+
+PeerLinker::PeerLinker() : state_(std::make_unique<State>()) {}
+PeerLinker::~PeerLinker() = default;
+
+size_t PeerLinker::remembered() const
+{
+	return state_->recent_sent.size();
+}
+
+void PeerLinker::link(std::span<ResetEvent> batch)
+{
+	auto &recent = state_->recent_sent;
+	auto &expiry = state_->expiry;
+	uint64_t newest_ns = 0;
+
+	for (ResetEvent &event : batch) {
+		newest_ns = std::max<uint64_t>(newest_ns, event.raw.timestamp_ns);
+		if (event.raw.direction != RSTWATCH_DIR_SENT)
+			continue;
+		TupleKey key = sender_view(event.raw, false);
+		recent[key] = {event.raw.timestamp_ns, link_to(event), &event};
+		expiry.emplace_back(event.raw.timestamp_ns, key);
+	}
+	for (ResetEvent &event : batch) {
+		if (event.raw.direction != RSTWATCH_DIR_RECEIVED)
+			continue;
+		auto found = recent.find(sender_view(event.raw, true));
+		if (found == recent.end())
+			continue;
+		uint64_t sent_ns = found->second.timestamp_ns;
+		uint64_t gap = sent_ns > event.raw.timestamp_ns ? sent_ns - event.raw.timestamp_ns
+		                                                : event.raw.timestamp_ns - sent_ns;
+		if (gap > static_cast<uint64_t>(kWindowNs))
+			continue;
+		event.peer = found->second.as_peer;
+		if (ResetEvent *sent = found->second.in_batch)
+			sent->peer = link_to(event);
+	}
+	for (auto &[key, entry] : recent)
+		entry.in_batch = nullptr;
+
+	while (!expiry.empty() &&
+	       (expiry.front().first + kWindowNs < newest_ns || expiry.size() > kMaxRemembered)) {
+		auto found = recent.find(expiry.front().second);
+		if (found != recent.end() && found->second.timestamp_ns == expiry.front().first)
+			recent.erase(found);
+		expiry.pop_front();
+	}
+}
+
+void Enricher::enrich(std::span<ResetEvent> batch)
+{
+	for (ResetEvent &event : batch)
+		event.cgroup = cgroups_.lookup(event.raw.cgroup_id);
+	peers_.link(batch);
+}
+
+} // namespace rstwatch
