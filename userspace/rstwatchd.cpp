@@ -218,6 +218,11 @@ int main(int argc, char **argv)
 	               "Sockets whose owner is remembered at once")
 	    ->check(CLI::Range(1024u, 1u << 24))
 	    ->capture_default_str();
+	app.add_option("--idle-threshold-ms", options.tracer.idle_threshold_ms,
+		       "Silence before a received reset that makes it an idle timeout "
+		       "(peer_idle_timeout, stale_connection_reuse)")
+		->check(CLI::Range(1u, 86400000u))
+		->capture_default_str();
 	app.add_option("--drain-interval-ms", options.drain_interval_ms,
 	               "How often the ring buffer is drained when the kernel does not wake us")
 	    ->check(CLI::Range(1u, 1000u))
