@@ -76,6 +76,19 @@ struct {
 	__type(value, struct rstwatch_owner);
 } owners SEC(".maps") __weak;
 
+/* Per-socket TTL evidence written by the cgroup_skb hook (flow_ttl.bpf.c). */
+struct rstwatch_flow_ttl {
+	__u8 peer_ttl; /* the peer's last non-RST segment */
+	__u8 rst_ttl;  /* the last RST */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rstwatch_flow_ttl);
+} flow_ttls SEC(".maps") __weak;
+
 static __always_inline void count(__u32 index)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &index);

@@ -80,7 +80,9 @@ static __always_inline void handle_send_reset(const struct sock *sk,
 	finish_event(event, reserved);
 }
 
-static __always_inline void handle_receive_reset(const struct sock *sk)
+/* `btf_sk` is true only in the tp_btf entry point, where sk is a BTF
+ * pointer and socket-local storage may be read. */
+static __always_inline void handle_receive_reset(const struct sock *sk, bool btf_sk)
 {
 	struct rstwatch_event *event;
 	bool reserved;
@@ -105,6 +107,15 @@ static __always_inline void handle_receive_reset(const struct sock *sk)
 			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
 	}
 	fill_owner(event, sk);
+	if (btf_sk) {
+		struct rstwatch_flow_ttl *flow =
+			bpf_sk_storage_get(&flow_ttls, (struct sock *)sk, NULL, 0);
+
+		if (flow) {
+			event->rst_ttl = flow->rst_ttl;
+			event->peer_ttl = flow->peer_ttl;
+		}
+	}
 	finish_event(event, reserved);
 }
 
@@ -143,21 +154,21 @@ int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset_btf, const struct sock *sk)
 {
-	handle_receive_reset(sk);
+	handle_receive_reset(sk, true);
 	return 0;
 }
 
 SEC("raw_tp/tcp_receive_reset")
 int BPF_PROG(receive_reset_raw, const struct sock *sk)
 {
-	handle_receive_reset(sk);
+	handle_receive_reset(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	handle_receive_reset(ctx->skaddr);
+	handle_receive_reset(ctx->skaddr, false);
 	return 0;
 }
 

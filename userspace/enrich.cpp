@@ -54,7 +54,7 @@ CgroupCache::CgroupCache(std::string cgroup_root) : root_(std::move(cgroup_root)
 
 const CgroupInfo *CgroupCache::lookup(uint64_t cgroup_id)
 {
-	if (!cgroup_id)
+	if (!cgroup_id || root_.empty())
 		return nullptr;
 	auto found = by_id_.find(cgroup_id);
 	if (found != by_id_.end())

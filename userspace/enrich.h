@@ -21,7 +21,9 @@ namespace rstwatch
 class CgroupCache
 {
 public:
-	explicit CgroupCache(std::string cgroup_root = "/sys/fs/cgroup");
+	// `cgroup_root` is the cgroup2 mount (cgroup2_mount()); "" disables
+	// resolution.
+	explicit CgroupCache(std::string cgroup_root);
 	// nullptr for id 0. Unknown ids trigger one re-scan at most per second.
 	const CgroupInfo *lookup(uint64_t cgroup_id);
 	size_t size() const { return by_id_.size(); }
@@ -62,10 +64,7 @@ private:
 class Enricher
 {
 public:
-	explicit Enricher(std::string cgroup_root = "/sys/fs/cgroup")
-	    : cgroups_(std::move(cgroup_root))
-	{
-	}
+	explicit Enricher(std::string cgroup_root) : cgroups_(std::move(cgroup_root)) {}
 	void enrich(std::span<ResetEvent> batch);
 	CgroupCache &cgroups() { return cgroups_; }
 

@@ -1,5 +1,6 @@
 // rstwatchd: loads the reset probes, drains their ring buffer and reports
 // every TCP reset this host sends or receives.
+#include "cgroup2.h"
 #include "enrich.h"
 #include "error.h"
 #include "event_format.h"
@@ -65,7 +66,7 @@ class EventPrinter
 {
 public:
 	EventPrinter(bool json, rstwatch::OutputContext context)
-	    : json_(json), context_(std::move(context))
+	    : json_(json), context_(std::move(context)), enricher_(rstwatch::cgroup2_mount())
 	{
 		setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	}
@@ -218,6 +219,9 @@ int main(int argc, char **argv)
 	               "Sockets whose owner is remembered at once")
 	    ->check(CLI::Range(1024u, 1u << 24))
 	    ->capture_default_str();
+	app.add_flag("!--no-ttl-tracking", options.tracer.ttl_tracking,
+		     "Do not attach the per-packet cgroup_skb hook that keeps each flow's TTL "
+		     "(without it, middlebox_injected cannot be detected)");
 	app.add_option("--idle-threshold-ms", options.tracer.idle_threshold_ms,
 		       "Silence before a received reset that makes it an idle timeout "
 		       "(peer_idle_timeout, stale_connection_reuse)")

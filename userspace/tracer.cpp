@@ -1,5 +1,6 @@
 #include "tracer.h"
 
+#include "cgroup2.h"
 #include "classifier.h"
 #include "error.h"
 #include "rstwatch_bpf.skel.h"
@@ -9,11 +10,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-namespace {
+namespace
+{
 
 struct HookPrograms {
 	const char *category;
@@ -35,6 +39,8 @@ struct HookPrograms {
 			return raw_tp;
 		case HookVariant::Tracepoint:
 			return tracepoint;
+		case HookVariant::CgroupSkb:
+			return nullptr;
 		}
 		return nullptr;
 	}
@@ -44,26 +50,28 @@ std::array<HookPrograms, 6> hook_programs(rstwatch_bpf *skel)
 {
 	auto &p = skel->progs;
 	return {{
-		{"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp,
-		 true, nullptr},
-		{"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
-		 p.receive_reset_tp, true, nullptr},
-		{"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp,
-		 true, nullptr},
-		{"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw,
-		 p.destroy_sock_tp, true, nullptr},
-		{"syscalls", "sys_exit_accept4", nullptr, nullptr, p.accept4_exit_tp, false,
-		 "resets on accepted sockets are attributed only once the process closes them"},
-		{"syscalls", "sys_exit_accept", nullptr, nullptr, p.accept_exit_tp, false,
-		 "resets on accepted sockets are attributed only once the process closes them"},
+	    {"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp, true,
+	     nullptr},
+	    {"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
+	     p.receive_reset_tp, true, nullptr},
+	    {"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp, true,
+	     nullptr},
+	    {"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw, p.destroy_sock_tp,
+	     true, nullptr},
+	    {"syscalls", "sys_exit_accept4", nullptr, nullptr, p.accept4_exit_tp, false,
+	     "resets on accepted sockets are attributed only once the process closes them"},
+	    {"syscalls", "sys_exit_accept", nullptr, nullptr, p.accept_exit_tp, false,
+	     "resets on accepted sockets are attributed only once the process closes them"},
 	}};
 }
 
 bool tracefs_has(const char *category, const char *name)
 {
-	for (const char *root : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
+	for (const char *root :
+	     {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
 		std::error_code ec;
-		if (std::filesystem::exists(std::filesystem::path(root) / category / name / "id", ec))
+		if (std::filesystem::exists(std::filesystem::path(root) / category / name / "id",
+		                            ec))
 			return true;
 	}
 	return false;
@@ -78,7 +86,7 @@ bool tp_btf_loads(int btf_type_id)
 	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; // r0 = 0
 	insns[1].code = BPF_JMP | BPF_EXIT;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
-		    .attach_btf_id = static_cast<__u32>(btf_type_id));
+	            .attach_btf_id = static_cast<__u32>(btf_type_id));
 	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
 	if (fd < 0)
 		return false;
@@ -101,9 +109,13 @@ void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t co
 
 std::string load_failure(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM)
 		return "loading BPF programs failed: permission denied: rstwatchd needs root, or "
 		       "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE";
+	// The verifier answers EACCES when it rejects a program.
+	if (err == -EACCES)
+		return "loading BPF programs failed: the kernel's verifier rejected a program "
+		       "(run with --verbose for the verifier log)";
 	return "loading BPF programs failed: " + errno_text(err) +
 	       " (run with --verbose for the verifier log)";
 }
@@ -119,6 +131,8 @@ std::string_view variant_name(HookVariant variant)
 		return "raw_tp";
 	case HookVariant::Tracepoint:
 		return "tracepoint";
+	case HookVariant::CgroupSkb:
+		return "cgroup_skb";
 	}
 	return "unknown";
 }
@@ -162,6 +176,26 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 		throw Error("cannot count possible CPUs: " + errno_text(tracer->possible_cpus_));
 
 	tracer->choose_variants(btf, options);
+	tracer->cgroup_root_ = options.cgroup_root.empty() ? cgroup2_mount() : options.cgroup_root;
+	bool ttl_tracking = options.ttl_tracking && !tracer->cgroup_root_.empty();
+	bpf_program__set_autoload(skel->progs.record_flow_ttl, ttl_tracking);
+	if (options.ttl_tracking && !ttl_tracking) {
+		HookStatus ttl;
+		ttl.tracepoint = "cgroup_skb/ingress";
+		ttl.detail =
+		    "missing: no cgroup2 hierarchy is mounted, so there is no TTL baseline "
+		    "and middlebox_injected cannot be detected";
+		tracer->missing_hooks_.push_back(std::move(ttl));
+	}
+	if (ttl_tracking) {
+		HookStatus ttl;
+		ttl.name = "flow_ttl";
+		ttl.tracepoint = "cgroup_skb/ingress on " + tracer->cgroup_root_;
+		ttl.variant = HookVariant::CgroupSkb;
+		ttl.detail = "TTL baseline per flow (middlebox evidence; read by the tp_btf "
+		             "tcp_receive_reset program only)";
+		tracer->hooks_.push_back(std::move(ttl));
+	}
 	tracer->reason_names_ = btf.enum_names("sk_rst_reason", "SK_RST_REASON_");
 	tracer->hz_ = kernel_hz();
 
@@ -171,7 +205,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	skel->rodata->jiffies_per_second = tracer->hz_;
 	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
 	tracer->classify_config_ =
-		make_classify_config(tracer->reason_names_, options.idle_threshold_ms);
+	    make_classify_config(tracer->reason_names_, options.idle_threshold_ms);
 	skel->rodata->classify_config = tracer->classify_config_;
 	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
 		throw Error("sizing the ring buffer failed: " + errno_text(err));
@@ -198,6 +232,8 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 				return type_id > 0;
 			case HookVariant::Tracepoint:
 				return tracefs_has(hook.category, hook.name);
+			case HookVariant::CgroupSkb:
+				return false;
 			}
 			return false;
 		};
@@ -205,9 +241,10 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 		std::optional<HookVariant> chosen;
 		if (options.forced_variant && hook.program(*options.forced_variant)) {
 			if (!available(*options.forced_variant))
-				throw Error("hook variant " + std::string(variant_name(*options.forced_variant)) +
-					    " is not available for tracepoint " + status.tracepoint +
-					    " on this kernel");
+				throw Error("hook variant " +
+				            std::string(variant_name(*options.forced_variant)) +
+				            " is not available for tracepoint " +
+				            status.tracepoint + " on this kernel");
 			chosen = options.forced_variant;
 		} else {
 			for (HookVariant v :
@@ -219,10 +256,12 @@ void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
 			}
 		}
 		if (!chosen && hook.required)
-			throw Error("tracepoint " + status.tracepoint +
-				    " not found in this kernel (neither in its BTF nor in tracefs): "
-				    "rstwatch cannot see these resets here");
-		for (HookVariant v : {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
+			throw Error(
+			    "tracepoint " + status.tracepoint +
+			    " not found in this kernel (neither in its BTF nor in tracefs): "
+			    "rstwatch cannot see these resets here");
+		for (HookVariant v :
+		     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
 			if (bpf_program *program = hook.program(v))
 				bpf_program__set_autoload(program, chosen && v == *chosen);
 		if (!chosen) {
@@ -244,8 +283,9 @@ void Tracer::load()
 			continue;
 		// The argument and the tracepoint record field came in the same
 		// change, so one BTF answer covers every variant.
-		hook.detail = send_reset_has_reason_ ? "kernel reason available"
-				     : "no kernel reason on this kernel (added in 6.10)";
+		hook.detail = send_reset_has_reason_
+		                  ? "kernel reason available"
+		                  : "no kernel reason on this kernel (added in 6.10)";
 	}
 }
 
@@ -253,19 +293,31 @@ void Tracer::attach()
 {
 	auto programs = hook_programs(skel_.get());
 	for (HookStatus &hook : hooks_) {
-		auto spec = std::find_if(programs.begin(), programs.end(), [&](const auto &p) {
-			return hook.name == p.name;
-		});
-		bpf_program *program = spec->program(hook.variant);
-		bpf_link *link = bpf_program__attach(program);
+		bpf_link *link = nullptr;
+		if (hook.variant == HookVariant::CgroupSkb) {
+			UniqueFd cgroup(
+			    ::open(cgroup_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+			if (!cgroup)
+				throw Error("opening cgroup " + cgroup_root_ +
+				            " for the TTL hook failed: " + errno_text(errno) +
+				            " (or run with --no-ttl-tracking)");
+			link =
+			    bpf_program__attach_cgroup(skel_->progs.record_flow_ttl, cgroup.get());
+		} else {
+			auto spec =
+			    std::find_if(programs.begin(), programs.end(),
+			                 [&](const auto &p) { return hook.name == p.name; });
+			link = bpf_program__attach(spec->program(hook.variant));
+		}
 		if (!link)
 			throw Error("attaching the " + std::string(variant_name(hook.variant)) +
-				    " program to " + hook.tracepoint + " failed: " + errno_text(errno));
+			            " program to " + hook.tracepoint +
+			            " failed: " + errno_text(errno));
 		links_.emplace_back(link);
 		hook.attached = true;
 	}
-	ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this,
-				     nullptr));
+	ring_.reset(
+	    ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
 	if (!ring_)
 		throw Error("creating the ring buffer reader failed: " + errno_text(errno));
 }
@@ -301,12 +353,12 @@ KernelCounters Tracer::read_counters() const
 	counters.received = totals[RSTWATCH_CNT_RECEIVED];
 	counters.owner_map_full = totals[RSTWATCH_CNT_OWNER_MAP_FULL];
 	read_percpu_array(skel_->maps.sent_by_reason, possible_cpus_,
-			  counters.sent_by_reason.data(), counters.sent_by_reason.size());
+	                  counters.sent_by_reason.data(), counters.sent_by_reason.size());
 	read_percpu_array(skel_->maps.received_by_state, possible_cpus_,
-			  counters.received_by_state.data(), counters.received_by_state.size());
+	                  counters.received_by_state.data(), counters.received_by_state.size());
 	std::array<uint64_t, 2 * RSTWATCH_CAUSE_COUNT> by_cause{};
 	read_percpu_array(skel_->maps.resets_by_cause, possible_cpus_, by_cause.data(),
-			  by_cause.size());
+	                  by_cause.size());
 	for (size_t i = 0; i < RSTWATCH_CAUSE_COUNT; i++) {
 		counters.by_cause[0][i] = by_cause[i];
 		counters.by_cause[1][i] = by_cause[RSTWATCH_CAUSE_COUNT + i];

@@ -19,9 +19,10 @@
 
 struct rstwatch_bpf;
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-enum class HookVariant { TpBtf, RawTp, Tracepoint };
+enum class HookVariant { TpBtf, RawTp, Tracepoint, CgroupSkb };
 
 std::string_view variant_name(HookVariant variant);
 std::optional<HookVariant> parse_variant(std::string_view name);
@@ -32,6 +33,12 @@ struct TracerOptions {
 	std::optional<HookVariant> forced_variant;
 	uint32_t ring_buffer_bytes = 4u << 20;
 	uint32_t owner_entries = 65536;
+	// Per-packet TTL baseline (cgroup_skb ingress on the root cgroup) for
+	// the middlebox_injected evidence.
+	bool ttl_tracking = true;
+	// The cgroup v2 hierarchy the hook attaches to; found from mountinfo
+	// when empty.
+	std::string cgroup_root;
 	// Received resets after this much silence count as idle timeouts.
 	uint32_t idle_threshold_ms = 1000;
 };
@@ -56,7 +63,8 @@ struct KernelCounters {
 	std::array<std::array<uint64_t, RSTWATCH_CAUSE_COUNT>, 2> by_cause{};
 };
 
-class Tracer {
+class Tracer
+{
 public:
 	// Called for every record read from the ring buffer, valid or not.
 	using RecordHandler = std::function<void(const void *data, size_t size)>;
@@ -106,6 +114,7 @@ private:
 	rstwatch_classify_config classify_config_{};
 	bool send_reset_has_reason_ = false;
 	unsigned hz_ = 0;
+	std::string cgroup_root_;
 	int possible_cpus_ = 1;
 };
 

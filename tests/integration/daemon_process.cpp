@@ -80,8 +80,9 @@ ExitResult run_command(const std::vector<std::string> &argv, std::chrono::millis
 
 DaemonProcess::~DaemonProcess()
 {
-	if (pid_ > 0 && !exited_)
-		stop();
+	// stop() also reaps a daemon that exited by itself and joins the
+	// reader threads, which must not outlive this object.
+	stop();
 }
 
 bool DaemonProcess::start(const std::vector<std::string> &extra_args)
@@ -112,10 +113,10 @@ bool DaemonProcess::start(const std::vector<std::string> &extra_args)
 ExitResult DaemonProcess::stop()
 {
 	ExitResult result;
-	if (pid_ <= 0)
-		return result;
-	kill(pid_, SIGTERM);
-	result.exit_code = wait_exit_code(pid_);
+	if (pid_ > 0) {
+		kill(pid_, SIGTERM);
+		result.exit_code = wait_exit_code(pid_);
+	}
 	if (stdout_reader_.joinable())
 		stdout_reader_.join();
 	if (stderr_reader_.joinable())

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sender evidence for received resets: the TTL (hop limit) of the peer's own
+ * segments on each flow, and of the RST when one arrives. A reset forged by a
+ * middlebox usually starts with a different TTL or crosses a different
+ * number of hops than the peer's segments did.
+ *
+ * This is the one per-packet hook: cgroup_skb ingress on the root cgroup,
+ * which runs for every segment delivered to a local socket. It reads two
+ * header bytes and writes socket-local storage only when a value changes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "maps.bpf.h"
+
+#define RSTWATCH_ETH_P_IP     0x0800
+#define RSTWATCH_ETH_P_IPV6   0x86DD
+#define RSTWATCH_IPPROTO_TCP  6
+#define RSTWATCH_TCP_FLAG_RST 0x04
+
+/* 1 lets the packet through; this program only observes. */
+#define CGROUP_SKB_PASS 1
+
+SEC("cgroup_skb/ingress")
+int record_flow_ttl(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct bpf_sock *sk = skb->sk;
+	struct rstwatch_flow_ttl *flow;
+	__u8 ttl, tcp_flags;
+	__u8 *tcp;
+
+	if (!sk)
+		return CGROUP_SKB_PASS;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != RSTWATCH_IPPROTO_TCP)
+		return CGROUP_SKB_PASS;
+	/* At cgroup ingress skb->data points at the network header. */
+	if (skb->protocol == bpf_htons(RSTWATCH_ETH_P_IP)) {
+		struct iphdr *iph = data;
+
+		if ((void *)(iph + 1) > data_end)
+			return CGROUP_SKB_PASS;
+		ttl = iph->ttl;
+		tcp = data + (iph->ihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(RSTWATCH_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = data;
+
+		if ((void *)(ip6h + 1) > data_end || ip6h->nexthdr != RSTWATCH_IPPROTO_TCP)
+			return CGROUP_SKB_PASS;
+		ttl = ip6h->hop_limit;
+		tcp = (__u8 *)(ip6h + 1);
+	} else {
+		return CGROUP_SKB_PASS;
+	}
+	if ((void *)(tcp + 14) > data_end)
+		return CGROUP_SKB_PASS;
+	tcp_flags = tcp[13];
+
+	flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!flow)
+		return CGROUP_SKB_PASS;
+	if (tcp_flags & RSTWATCH_TCP_FLAG_RST)
+		flow->rst_ttl = ttl;
+	else if (flow->peer_ttl != ttl)
+		flow->peer_ttl = ttl;
+	return CGROUP_SKB_PASS;
+}
