@@ -1,12 +1,12 @@
 // The real rstwatchd against real sockets on loopback: each scenario makes a
 // reset happen and asserts on the exact fields of the events it produces.
-#include "daemon_process.h"
-#include "test_support.h"
+#include "daemon_session.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -22,77 +22,26 @@ class ResetEvents : public ::testing::TestWithParam<int> {
 protected:
 	static void SetUpTestSuite()
 	{
-		daemon_ = std::make_unique<DaemonProcess>();
 		std::vector<std::string> args;
 		if (const char *variant = getenv("RSTWATCH_TEST_HOOK_VARIANT"))
 			args = {"--hook-variant", variant};
-		if (geteuid() != 0) {
-			unavailable_ = "integration tests load BPF programs and need root";
-			return;
-		}
-		if (!daemon_->start(args)) {
-			unavailable_ = daemon_->error();
-			return;
-		}
-		reasons_available_ =
-			daemon_->stderr_text().find("kernel reason available") != std::string::npos;
+		session_.start(args);
 	}
-
-	static void TearDownTestSuite()
-	{
-		if (unavailable_.empty()) {
-			ExitResult result = daemon_->stop();
-			EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-			EXPECT_NE(result.stderr_text.find("rstwatchd: stopping:"), std::string::npos)
-				<< result.stderr_text;
-		}
-		daemon_.reset();
-	}
-
-	void SetUp() override
-	{
-		if (unavailable_.empty())
-			return;
-		if (running_in_ci())
-			FAIL() << "cannot run rstwatchd in CI: " << unavailable_;
-		GTEST_SKIP() << "skipping: " << unavailable_;
-	}
+	static void TearDownTestSuite() { session_.stop(); }
+	void SetUp() override { RSTWATCH_REQUIRE_DAEMON(session_); }
 
 	int family() const { return GetParam(); }
 	Endpoint endpoint(uint16_t port) const { return Endpoint{family(), port}; }
 
-	static DaemonProcess::Predicate reset(const std::string &direction, const Endpoint &local,
-					      const Endpoint &remote)
-	{
-		return [=](const json &event) {
-			return event["direction"] == direction && event["local"] == local.text() &&
-			       event["remote"] == remote.text();
-		};
-	}
-
 	json expect_event(const std::string &direction, const Endpoint &local,
 			  const Endpoint &remote)
 	{
-		auto event = daemon_->wait_for(reset(direction, local, remote));
-		if (!event) {
-			ADD_FAILURE() << "no " << direction << " reset " << local.text() << " <-> "
-				      << remote.text() << " within the timeout; rstwatchd stderr:\n"
-				      << daemon_->stderr_text();
-			return json::object();
-		}
-		return *event;
+		return session_.expect_event(direction, local.text(), remote.text());
 	}
-
-	std::string expected_reason(const char *name) const
-	{
-		return reasons_available_ ? name : "unavailable";
-	}
-
+	std::string expected_reason(const char *name) const { return session_.reason(name); }
 	std::string family_name() const { return family() == AF_INET6 ? "ipv6" : "ipv4"; }
 
-	static inline std::unique_ptr<DaemonProcess> daemon_;
-	static inline std::string unavailable_;
-	static inline bool reasons_available_ = false;
+	static inline DaemonSession session_;
 };
 
 // A server that closes a connection with bytes it never read aborts it.
@@ -140,6 +89,12 @@ TEST_P(ResetEvents, CloseWithUnreadDataSendsResetFromTheServer)
 	EXPECT_EQ(sent["has_socket"], true);
 	EXPECT_EQ(sent["linger_on"], false);
 	EXPECT_EQ(sent["kernel_reason"], expected_reason("TCP_ABORT_ON_CLOSE"));
+	EXPECT_EQ(sent["cause"], "close_with_unread_data");
+	EXPECT_EQ(sent["kernel_cause"], "close_with_unread_data");
+	EXPECT_NE(std::find(sent["evidence"].begin(), sent["evidence"].end(),
+			    "unread_bytes=" + std::to_string(kUnread)),
+		  sent["evidence"].end())
+		<< sent.dump();
 
 	json received = expect_event("received", endpoint(client_port), endpoint(server_port));
 	EXPECT_EQ(received["pid"], client.pid());
@@ -148,6 +103,13 @@ TEST_P(ResetEvents, CloseWithUnreadDataSendsResetFromTheServer)
 	EXPECT_EQ(received["family"], family_name());
 	EXPECT_EQ(received["kernel_reason"], "unavailable");
 	EXPECT_EQ(received["bytes_sent"], kUnread);
+	// Both ends are on this host: the received reset names the sender.
+	EXPECT_EQ(received["cause"], "peer_reset");
+	EXPECT_EQ(received["peer_event_id"], sent["id"]);
+	EXPECT_EQ(received["peer_cause"], "close_with_unread_data");
+	EXPECT_EQ(received["peer_pid"], server.pid());
+	EXPECT_EQ(received["peer_comm"], "rstw-server");
+	EXPECT_EQ(sent["peer_event_id"], received["id"]);
 
 	server.channel().send(0);
 	client.channel().send(0);
@@ -199,6 +161,8 @@ TEST_P(ResetEvents, LingerZeroCloseSendsResetFromTheClient)
 	EXPECT_EQ(sent["unread_bytes"], 0);
 	EXPECT_EQ(sent["current_is_owner"], true);
 	EXPECT_EQ(sent["kernel_reason"], expected_reason("TCP_STATE"));
+	EXPECT_EQ(sent["cause"], "linger_zero_close");
+	EXPECT_EQ(sent["kernel_cause"], "linger_zero_close");
 
 	// The server was not in a socket call, so the reset was processed in
 	// softirq: the owner comes from what accept() recorded.
@@ -209,6 +173,8 @@ TEST_P(ResetEvents, LingerZeroCloseSendsResetFromTheClient)
 	EXPECT_EQ(received["comm"], "rstw-server");
 	EXPECT_EQ(received["owner_source"], "socket_owner");
 	EXPECT_EQ(received["current_is_owner"], false);
+	EXPECT_EQ(received["peer_cause"], "linger_zero_close");
+	EXPECT_EQ(received["peer_pid"], client.pid());
 	server.channel().send(1);
 	EXPECT_EQ(server.channel().receive(), static_cast<uint32_t>(ECONNRESET));
 
@@ -244,11 +210,15 @@ TEST_P(ResetEvents, ConnectToClosedPortIsRefused)
 	EXPECT_TRUE(sent["comm"].is_null()) << sent.dump();
 	EXPECT_EQ(sent["family"], family_name());
 	EXPECT_EQ(sent["kernel_reason"], expected_reason("NO_SOCKET"));
+	EXPECT_EQ(sent["cause"], "refused");
 
 	json received = expect_event("received", endpoint(client_port), endpoint(closed_port));
 	EXPECT_EQ(received["state"], "SYN_SENT");
 	EXPECT_EQ(received["pid"], client.pid());
 	EXPECT_EQ(received["comm"], "rstw-client");
+	EXPECT_EQ(received["cause"], "peer_refused");
+	EXPECT_EQ(received["peer_cause"], "refused");
+	EXPECT_TRUE(received["peer_pid"].is_null()) << received.dump();
 
 	client.channel().send(0);
 	EXPECT_EQ(client.wait(), 0);

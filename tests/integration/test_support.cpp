@@ -1,6 +1,8 @@
 #include "test_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -186,6 +188,89 @@ void write_all(int fd, const void *data, size_t size)
 		bytes += n;
 		size -= static_cast<size_t>(n);
 	}
+}
+
+NetNamespace::NetNamespace(const std::string &suffix)
+    : name_("rstw-" + std::to_string(getpid()) + "-" + suffix)
+{
+	run_host_command("ip netns add " + name_);
+	run("ip link set lo up");
+}
+
+NetNamespace::~NetNamespace()
+{
+	std::string command = "ip netns delete " + name_ + " 2>/dev/null";
+	if (system(command.c_str()) != 0)
+		fprintf(stderr, "warning: could not delete namespace %s\n", name_.c_str());
+}
+
+void NetNamespace::run(const std::string &command) const
+{
+	run_host_command("ip netns exec " + name_ + " " + command);
+}
+
+void NetNamespace::enter() const
+{
+	std::string path = "/run/netns/" + name_;
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+		throw std::runtime_error("cannot enter namespace " + name_ + ": " + strerror(errno));
+	close(fd);
+}
+
+void run_host_command(const std::string &command)
+{
+	std::string wrapped = command + " 2>&1";
+	FILE *pipe = popen(wrapped.c_str(), "r");
+	if (!pipe)
+		throw std::runtime_error("popen failed for: " + command);
+	std::string output;
+	char buffer[512];
+	while (fgets(buffer, sizeof(buffer), pipe))
+		output += buffer;
+	int status = pclose(pipe);
+	if (status != 0)
+		throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command +
+					 "\n" + output);
+}
+
+void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) != 0)
+		throw std::runtime_error("sched_setaffinity failed: " + std::string(strerror(errno)));
+}
+
+int connect_ipv4(const std::string &address, uint16_t port, uint16_t &client_port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
+	if (connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) != 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	client_port = local_port(fd);
+	return fd;
+}
+
+int listen_ipv4(const std::string &address, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
+	if (bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) != 0 || listen(fd, 16) != 0)
+		throw std::runtime_error("listen on " + address + " failed: " + strerror(errno));
+	return fd;
 }
 
 bool running_in_ci()

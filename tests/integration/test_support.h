@@ -62,7 +62,34 @@ int connect_from_known_port(int family, uint16_t server_port, uint16_t &client_p
 void set_linger(int fd, bool on, int seconds);
 // Polls FIONREAD until exactly `bytes` are queued.
 bool wait_until_readable_bytes(int fd, int bytes, std::chrono::milliseconds timeout);
+// Connects to an IPv4 address:port in whatever namespace the caller is in.
+int connect_ipv4(const std::string &address, uint16_t port, uint16_t &client_port);
+int listen_ipv4(const std::string &address, uint16_t port);
 void write_all(int fd, const void *data, size_t size);
+
+// A network namespace made by the test ("ip netns add"), deleted with it.
+class NetNamespace {
+public:
+	explicit NetNamespace(const std::string &suffix);
+	~NetNamespace();
+	NetNamespace(const NetNamespace &) = delete;
+	NetNamespace &operator=(const NetNamespace &) = delete;
+
+	const std::string &name() const { return name_; }
+	// Runs a command inside the namespace ("ip netns exec"); throws on
+	// failure with the command's output.
+	void run(const std::string &command) const;
+	// Moves the calling process (a Child) into the namespace.
+	void enter() const;
+
+private:
+	std::string name_;
+};
+
+// Runs a shell command in the host namespace; throws with its output.
+void run_host_command(const std::string &command);
+// Pins the calling process to one CPU.
+void pin_to_cpu(int cpu);
 
 // Integration tests need root and the real BPF programs. Outside CI they may
 // skip with the reason; with CI=true a missing prerequisite is a failure.
