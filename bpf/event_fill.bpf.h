@@ -71,6 +71,21 @@ static __always_inline void fill_current_task(struct rstwatch_event *event)
 	event->current_exit_code = BPF_CORE_READ(task, exit_code);
 }
 
+static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
+						  const struct sock *sk);
+
+/* The same key from a closing socket and, later, from an event on the
+ * TIME_WAIT mini socket of the same connection. */
+static __always_inline void flow_key_from_event(const struct rstwatch_event *event,
+						struct rstwatch_flow_key *key)
+{
+	__builtin_memcpy(key->local_addr, event->local_addr, sizeof(key->local_addr));
+	__builtin_memcpy(key->remote_addr, event->remote_addr, sizeof(key->remote_addr));
+	key->netns = event->netns;
+	key->local_port = event->local_port;
+	key->remote_port = event->remote_port;
+}
+
 static __always_inline void record_owner(const struct sock *sk, __u8 source)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -93,6 +108,14 @@ static __always_inline void record_owner(const struct sock *sk, __u8 source)
 	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
 	if (bpf_map_update_elem(&owners, &key, &owner, BPF_ANY))
 		count(RSTWATCH_CNT_OWNER_MAP_FULL);
+	if (source == RSTWATCH_OWNER_CLOSER) {
+		struct rstwatch_event tuple = {};
+		struct rstwatch_flow_key flow = {};
+
+		fill_from_sock_common(&tuple, sk);
+		flow_key_from_event(&tuple, &flow);
+		bpf_map_update_elem(&closed_flows, &flow, &owner, BPF_ANY);
+	}
 }
 
 static __always_inline void fill_owner(struct rstwatch_event *event, const struct sock *sk)
@@ -101,6 +124,15 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 	struct rstwatch_owner *owner;
 
 	owner = bpf_map_lookup_elem(&owners, &key);
+	/* Gone from "owners" when the reset comes after the socket was
+	 * destroyed (tcp_done before the reply) or swapped for a TIME_WAIT
+	 * mini socket: the closer is still known by the 4-tuple. */
+	if (!owner) {
+		struct rstwatch_flow_key flow = {};
+
+		flow_key_from_event(event, &flow);
+		owner = bpf_map_lookup_elem(&closed_flows, &flow);
+	}
 	if (owner && owner->socket_ns && event->timestamp_ns > owner->socket_ns)
 		event->connection_age_ms = (event->timestamp_ns - owner->socket_ns) / 1000000;
 	if (event->flags & RSTWATCH_F_CURRENT_IS_OWNER) {
@@ -134,10 +166,14 @@ static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
 	/* tcp_set_state(TCP_CLOSE) releases the bound port and zeroes skc_num
 	 * before an abortive close sends its reset; inet_sport survives it but
 	 * exists only in full sockets. */
-	if (is_full_socket(event->state))
+	if (is_full_socket(event->state)) {
 		event->local_port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	else
+	} else {
 		event->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		if (event->state == TCP_TIME_WAIT &&
+		    BPF_CORE_READ((struct inet_timewait_sock *)sk, tw_substate) == TCP_FIN_WAIT2)
+			event->flags |= RSTWATCH_F_TW_FIN_WAIT2;
+	}
 	event->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	event->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (event->family == RSTWATCH_AF_INET6) {

@@ -76,6 +76,15 @@ struct {
 	__type(value, struct rstwatch_owner);
 } owners SEC(".maps") __weak;
 
+/* Closers by 4-tuple, for resets sent from TIME_WAIT mini sockets that
+ * replaced the closed socket. LRU: entries simply age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rstwatch_flow_key);
+	__type(value, struct rstwatch_owner);
+} closed_flows SEC(".maps") __weak;
+
 /* Per-socket TTL evidence written by the cgroup_skb hook (flow_ttl.bpf.c). */
 struct rstwatch_flow_ttl {
 	__u8 peer_ttl; /* the peer's last non-RST segment */

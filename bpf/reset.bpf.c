@@ -75,8 +75,9 @@ static __always_inline void handle_send_reset(const struct sock *sk,
 		}
 		fill_owner(event, sk);
 	}
+	/* A listener has no remote end: the segment it refused has the tuple. */
 	if (skb)
-		fill_from_segment(event, skb, !sk);
+		fill_from_segment(event, skb, !sk || event->state == TCP_LISTEN);
 	finish_event(event, reserved);
 }
 

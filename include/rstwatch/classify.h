@@ -24,6 +24,7 @@
 #define RSTWATCH_TCP_TIME_WAIT 6
 #define RSTWATCH_TCP_CLOSE 7
 #define RSTWATCH_TCP_CLOSE_WAIT 8
+#define RSTWATCH_TCP_LISTEN 10
 
 /* What the rules depend on besides the event. The reason fields hold the
  * value of that enum sk_rst_reason member on the running kernel, or
@@ -62,6 +63,15 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 	if (!rstwatch_flag(e, RSTWATCH_F_HAS_SOCKET))
 		return rstwatch_flag(e, RSTWATCH_F_REPLY_TO_SYN) ? RSTWATCH_CAUSE_REFUSED
 								 : RSTWATCH_CAUSE_NO_SOCKET;
+	/* A non-SYN segment that only a listener could take: the peer still
+	 * has a connection this host does not (the tuple came from the segment). */
+	if (e->state == RSTWATCH_TCP_LISTEN && rstwatch_flag(e, RSTWATCH_F_HAS_SKB) &&
+	    !rstwatch_flag(e, RSTWATCH_F_REPLY_TO_SYN))
+		return RSTWATCH_CAUSE_NO_SOCKET;
+	/* Data for a FIN_WAIT2 orphan that the kernel keeps as a TIME_WAIT
+	 * mini socket: the application had already closed. */
+	if (rstwatch_flag(e, RSTWATCH_F_TW_FIN_WAIT2) && rstwatch_flag(e, RSTWATCH_F_HAS_SKB))
+		return RSTWATCH_CAUSE_DATA_AFTER_CLOSE;
 	if (e->state == RSTWATCH_TCP_TIME_WAIT || reason == config->timewait_socket)
 		return RSTWATCH_CAUSE_TIMEWAIT;
 

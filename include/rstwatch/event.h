@@ -52,6 +52,9 @@ enum rstwatch_event_flags {
 	RSTWATCH_F_ORPHAN = 1u << 8,         /* SOCK_DEAD: the application closed it */
 	RSTWATCH_F_OWNER_EXITING = 1u << 9,  /* owner was exiting when recorded */
 	RSTWATCH_F_HZ_KNOWN = 1u << 10,      /* jiffies-based fields were converted */
+	/* A TIME_WAIT mini socket standing in for a FIN_WAIT2 orphan: the
+	 * application closed and the kernel already freed the full socket. */
+	RSTWATCH_F_TW_FIN_WAIT2 = 1u << 11,
 };
 
 /* Address family values as the kernel uses them (AF_INET, AF_INET6). */
@@ -130,6 +133,17 @@ struct rstwatch_owner {
 	__u8 exiting;
 	__u8 reserved[2];
 	char comm[RSTWATCH_COMM_LEN];
+};
+
+/* Key of the "closed_flows" map: a closed connection's 4-tuple, so the closer
+ * can still be named once the kernel has swapped the socket for a TIME_WAIT
+ * mini socket (a different object). Addresses as in rstwatch_event. */
+struct rstwatch_flow_key {
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u32 netns;
+	__u16 local_port;
+	__u16 remote_port;
 };
 
 /* Indexes of the per-CPU counter array (map "counters"). */

@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
 void DaemonSession::start(std::vector<std::string> args)
 {
@@ -17,7 +18,7 @@ void DaemonSession::start(std::vector<std::string> args)
 	}
 	unavailable_.clear();
 	reasons_available_ =
-		daemon_->stderr_text().find("kernel reason available") != std::string::npos;
+	    daemon_->stderr_text().find("kernel reason available") != std::string::npos;
 }
 
 void DaemonSession::stop()
@@ -26,21 +27,21 @@ void DaemonSession::stop()
 		ExitResult result = daemon_->stop();
 		EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
 		EXPECT_NE(result.stderr_text.find("rstwatchd: stopping:"), std::string::npos)
-			<< result.stderr_text;
+		    << result.stderr_text;
 	}
 	daemon_.reset();
 }
 
 nlohmann::json DaemonSession::expect_event(const std::string &direction, const std::string &local,
-					   const std::string &remote)
+                                           const std::string &remote)
 {
 	auto event = daemon_->wait_for([&](const nlohmann::json &e) {
 		return e["direction"] == direction && e["local"] == local && e["remote"] == remote;
 	});
 	if (!event) {
 		ADD_FAILURE() << "no " << direction << " reset " << local << " <-> " << remote
-			      << " within the timeout; rstwatchd stderr:\n"
-			      << daemon_->stderr_text();
+		              << " within the timeout; rstwatchd stderr:\n"
+		              << daemon_->stderr_text();
 		return nlohmann::json::object();
 	}
 	return *event;

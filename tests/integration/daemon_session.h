@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
-class DaemonSession {
+class DaemonSession
+{
 public:
 	// Starts rstwatchd --json with `args`; on failure remembers why.
 	void start(std::vector<std::string> args);
@@ -28,9 +30,12 @@ public:
 	// The event with this direction and 4-tuple (as rstwatchd prints
 	// endpoints); an empty object and a test failure when none comes.
 	nlohmann::json expect_event(const std::string &direction, const std::string &local,
-				    const std::string &remote);
+	                            const std::string &remote);
 	// "unavailable" on kernels whose tracepoint has no reason.
-	std::string reason(const char *name) const { return reasons_available_ ? name : "unavailable"; }
+	std::string reason(const char *name) const
+	{
+		return reasons_available_ ? name : "unavailable";
+	}
 
 private:
 	std::unique_ptr<DaemonProcess> daemon_;
@@ -40,14 +45,14 @@ private:
 
 // In a test body or SetUp: fails in CI, skips elsewhere, when the session's
 // daemon could not start.
-#define RSTWATCH_REQUIRE_DAEMON(session)                                                 \
-	do {                                                                             \
-		if (!(session).unavailable().empty()) {                                  \
-			if (::rstwatch::test::running_in_ci())                           \
-				FAIL() << "cannot run rstwatchd in CI: "                 \
-				       << (session).unavailable();                       \
-			GTEST_SKIP() << "skipping: " << (session).unavailable();         \
-		}                                                                        \
+#define RSTWATCH_REQUIRE_DAEMON(session)                                                           \
+	do {                                                                                       \
+		if (!(session).unavailable().empty()) {                                            \
+			if (::rstwatch::test::running_in_ci())                                     \
+				FAIL()                                                             \
+				    << "cannot run rstwatchd in CI: " << (session).unavailable();  \
+			GTEST_SKIP() << "skipping: " << (session).unavailable();                   \
+		}                                                                                  \
 	} while (0)
 
 } // namespace rstwatch::test
