@@ -6,8 +6,9 @@
  * number of hops than the peer's segments did.
  *
  * This is the one per-packet hook: cgroup_skb ingress on the root cgroup,
- * which runs for every segment delivered to a local socket. It reads two
- * header bytes and writes socket-local storage only when a value changes.
+ * which runs for every segment delivered to a local socket. It reads the
+ * headers directly and touches socket-local storage only for the segments
+ * it keeps (see ttl_every_segment).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -18,6 +19,7 @@
 #define RSTWATCH_ETH_P_IPV6   0x86DD
 #define RSTWATCH_IPPROTO_TCP  6
 #define RSTWATCH_TCP_FLAG_RST 0x04
+#define RSTWATCH_TCP_FLAG_SYN 0x02
 
 /* 1 lets the packet through; this program only observes. */
 #define CGROUP_SKB_PASS 1
@@ -27,21 +29,16 @@ int record_flow_ttl(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct bpf_sock *sk = skb->sk;
 	struct rstwatch_flow_ttl *flow;
+	struct bpf_sock *sk;
 	__u8 ttl, tcp_flags;
 	__u8 *tcp;
 
-	if (!sk)
-		return CGROUP_SKB_PASS;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol != RSTWATCH_IPPROTO_TCP)
-		return CGROUP_SKB_PASS;
 	/* At cgroup ingress skb->data points at the network header. */
 	if (skb->protocol == bpf_htons(RSTWATCH_ETH_P_IP)) {
 		struct iphdr *iph = data;
 
-		if ((void *)(iph + 1) > data_end)
+		if ((void *)(iph + 1) > data_end || iph->protocol != RSTWATCH_IPPROTO_TCP)
 			return CGROUP_SKB_PASS;
 		ttl = iph->ttl;
 		tcp = data + (iph->ihl & 0xf) * 4;
@@ -58,7 +55,18 @@ int record_flow_ttl(struct __sk_buff *skb)
 	if ((void *)(tcp + 14) > data_end)
 		return CGROUP_SKB_PASS;
 	tcp_flags = tcp[13];
+	/* By default only the handshake reply (SYN-ACK: the peer's own stack
+	 * speaking to a connecting socket) and RSTs are looked at, so an
+	 * ordinary segment costs a header read and nothing more. */
+	if (!ttl_every_segment && !(tcp_flags & (RSTWATCH_TCP_FLAG_RST | RSTWATCH_TCP_FLAG_SYN)))
+		return CGROUP_SKB_PASS;
 
+	sk = skb->sk;
+	if (!sk)
+		return CGROUP_SKB_PASS;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return CGROUP_SKB_PASS;
 	flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!flow)
 		return CGROUP_SKB_PASS;

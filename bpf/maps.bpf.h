@@ -20,6 +20,9 @@ const volatile __u32 jiffies_per_second __weak = 0;
 /* Submissions wake the reader only once this much is waiting: waking it for
  * every event costs far more than the program itself. */
 const volatile __u64 wakeup_bytes __weak = 64 * 1024;
+/* Keep the TTL of every segment, not only of the SYN-ACK and RSTs: a
+ * baseline for accepted sockets too, at a per-packet cost. */
+const volatile bool ttl_every_segment __weak = false;
 /* Kernel reason values and thresholds the cause rules use. */
 const volatile struct rstwatch_classify_config classify_config __weak = {};
 

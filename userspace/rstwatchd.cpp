@@ -222,6 +222,9 @@ int main(int argc, char **argv)
 	app.add_flag("!--no-ttl-tracking", options.tracer.ttl_tracking,
 		     "Do not attach the per-packet cgroup_skb hook that keeps each flow's TTL "
 		     "(without it, middlebox_injected cannot be detected)");
+	app.add_flag("--ttl-every-segment", options.tracer.ttl_every_segment,
+		     "Keep the TTL baseline from every received segment, not only SYN-ACKs and "
+		     "RSTs: accepted sockets get a baseline too, at a per-packet cost");
 	app.add_option("--idle-threshold-ms", options.tracer.idle_threshold_ms,
 		       "Silence before a received reset that makes it an idle timeout "
 		       "(peer_idle_timeout, stale_connection_reuse)")

@@ -204,6 +204,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	skel->rodata->send_reset_has_reason = tracer->send_reset_has_reason_;
 	skel->rodata->jiffies_per_second = tracer->hz_;
 	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
+	skel->rodata->ttl_every_segment = options.ttl_every_segment;
 	tracer->classify_config_ =
 	    make_classify_config(tracer->reason_names_, options.idle_threshold_ms);
 	skel->rodata->classify_config = tracer->classify_config_;

@@ -36,6 +36,9 @@ struct TracerOptions {
 	// Per-packet TTL baseline (cgroup_skb ingress on the root cgroup) for
 	// the middlebox_injected evidence.
 	bool ttl_tracking = true;
+	// Every segment instead of only SYN-ACKs and RSTs (costlier per packet,
+	// but gives accepted sockets a baseline too).
+	bool ttl_every_segment = false;
 	// The cgroup v2 hierarchy the hook attaches to; found from mountinfo
 	// when empty.
 	std::string cgroup_root;
