@@ -59,13 +59,18 @@ const CgroupInfo *CgroupCache::lookup(uint64_t cgroup_id)
 	auto found = by_id_.find(cgroup_id);
 	if (found != by_id_.end())
 		return found->second.get();
-	// A walk of the hierarchy per unknown id would be a hot-path cost
-	// under a storm from new cgroups; once a second is enough.
+	// A new id gets one walk of the hierarchy at once (cgroups are created
+	// rarely); an id the walk did not find is retried at most once a second,
+	// so events from a vanished cgroup cannot turn every lookup into a walk.
 	int64_t now = monotonic_ns();
-	if (now - last_scan_ns_ < 1'000'000'000LL)
+	bool tried_before = missing_.count(cgroup_id) != 0;
+	if (tried_before && now - last_scan_ns_ < 1'000'000'000LL)
 		return nullptr;
 	last_scan_ns_ = now;
 	rescan();
+	if (missing_.size() > 4096)
+		missing_.clear();
+	missing_.insert(cgroup_id);
 	found = by_id_.find(cgroup_id);
 	return found == by_id_.end() ? nullptr : found->second.get();
 }

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <deque>
 
 namespace rstwatch
@@ -24,7 +25,7 @@ public:
 	// `cgroup_root` is the cgroup2 mount (cgroup2_mount()); "" disables
 	// resolution.
 	explicit CgroupCache(std::string cgroup_root);
-	// nullptr for id 0. Unknown ids trigger one re-scan at most per second.
+	// nullptr for id 0 or an id not (yet) in the hierarchy.
 	const CgroupInfo *lookup(uint64_t cgroup_id);
 	size_t size() const { return by_id_.size(); }
 
@@ -32,6 +33,7 @@ private:
 	void rescan();
 	std::string root_;
 	std::unordered_map<uint64_t, std::unique_ptr<CgroupInfo>> by_id_;
+	std::unordered_set<uint64_t> missing_; // ids a walk did not find
 	int64_t last_scan_ns_ = 0;
 };
 

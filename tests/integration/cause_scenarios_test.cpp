@@ -2,6 +2,7 @@
 // namespaces and iptables rules the test creates) make each kind of reset
 // happen, and the test asserts the cause, who it is attributed to, and the
 // evidence that decided it.
+#include "cgroup2.h"
 #include "daemon_session.h"
 
 #include <gtest/gtest.h>
@@ -9,11 +10,14 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -383,6 +387,38 @@ TEST_F(Causes, ResetInjectedByRouterIsMiddleboxInjected)
 	EXPECT_EQ(received["comm"], "rstw-mb-cli");
 	server.channel().send(0);
 	client.channel().send(0);
+}
+
+// A process in its own cgroup (named like a systemd unit): its socket's
+// cgroup id resolves to that path and unit.
+TEST_F(Causes, CgroupOfTheSocketIsResolvedToPathAndUnit)
+{
+	const std::string root = cgroup2_mount();
+	ASSERT_FALSE(root.empty()) << "no cgroup2 hierarchy mounted";
+	const std::string name = "rstw-test-" + std::to_string(getpid()) + ".service";
+	const std::string dir = root + "/" + name;
+	ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+	uint16_t closed_port = 0;
+	int reserved = bound_socket(AF_INET, closed_port);
+	{
+		Child client("rstw-cgroup", [&dir, closed_port](const Channel &channel) {
+			std::ofstream(dir + "/cgroup.procs") << getpid() << std::endl;
+			uint16_t port = 0;
+			connect_from_known_port(AF_INET, closed_port, port);
+			channel.send(port);
+			channel.receive();
+		});
+		const uint16_t client_port = client.channel().receive();
+		json received = session_.expect_event("received", loopback(client_port),
+						      loopback(closed_port));
+		EXPECT_EQ(received["cgroup_path"], "/" + name);
+		EXPECT_EQ(received["systemd_unit"], name);
+		EXPECT_NE(received["cgroup_id"], 0);
+		client.channel().send(0);
+		EXPECT_EQ(client.wait(), 0);
+	}
+	close(reserved);
+	EXPECT_EQ(rmdir(dir.c_str()), 0) << strerror(errno);
 }
 
 } // namespace
