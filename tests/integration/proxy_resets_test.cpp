@@ -1,0 +1,461 @@
+// Real proxies from Debian, started by the test with configurations of its
+// own: nginx resetting a `return 444` request and a timed-out one
+// (`reset_timedout_connection on`), HAProxy with `option nolinger` rejecting
+// a connection and giving up on an idle one. Every reset must name the
+// proxy's worker process (not its master) with the right cause, and the
+// other end's received reset must be linked to it.
+#include "daemon_session.h"
+#include "proxy_process.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <string>
+
+namespace rstwatch::test
+{
+namespace
+{
+
+using nlohmann::json;
+
+constexpr uint32_t kIdleThresholdMs = 200;
+// The proxies' own timeouts sit well above the idle threshold, so whether a
+// connection counts as idle is decided by their configuration.
+constexpr int kProxyTimeoutMs = 500;
+
+std::string loopback(uint16_t port)
+{
+	return "127.0.0.1:" + std::to_string(port);
+}
+
+bool has_evidence(const json &event, const std::string &fact)
+{
+	if (!event.contains("evidence"))
+		return false;
+	const json &evidence = event["evidence"];
+	return std::find(evidence.begin(), evidence.end(), fact) != evidence.end();
+}
+
+// A proxy missing from the machine fails the test in CI (scripts/install-deps
+// installs it) and skips it elsewhere.
+#define REQUIRE_EXECUTABLE(variable, name)                                                         \
+	const std::string variable = find_executable(name);                                        \
+	do {                                                                                       \
+		if (variable.empty()) {                                                            \
+			if (running_in_ci())                                                       \
+				FAIL() << name " is not installed (scripts/install-deps "          \
+				               "installs it)";                                     \
+			GTEST_SKIP() << "skipping: " name " is not installed";                     \
+		}                                                                                  \
+	} while (0)
+
+// A proxy with a master and one worker, everything it writes kept in a
+// temporary directory; the worker is what the resets must be attributed to.
+class Proxy
+{
+public:
+	void start(const std::vector<std::string> &argv, const std::string &worker_comm,
+	           uint16_t port, const std::string &pid_file)
+	{
+		server_ = std::make_unique<ForegroundServer>(argv, dir_.file("output.log"));
+		worker_pid_ = server_->wait_for_worker(worker_comm, port);
+		// The pid file is written by the master; it names the master, and
+		// the worker is a different process.
+		pid_from_file_ = std::atoi(dir_.read(pid_file).c_str());
+	}
+
+	// Stops the proxy and checks it went cleanly, leaving no process.
+	void stop_and_expect_clean_exit()
+	{
+		EXPECT_EQ(server_->stop(), 0) << server_->log();
+		EXPECT_EQ(server_->stragglers(), "") << server_->log();
+		EXPECT_TRUE(comm_of(worker_pid_).empty())
+		    << "worker " << worker_pid_ << " still runs";
+	}
+
+	const TempDir &dir() const { return dir_; }
+	pid_t master_pid() const { return server_->master_pid(); }
+	pid_t worker_pid() const { return worker_pid_; }
+	pid_t pid_from_file() const { return pid_from_file_; }
+	std::string log() const { return server_->log(); }
+
+private:
+	TempDir dir_;
+	std::unique_ptr<ForegroundServer> server_;
+	pid_t worker_pid_ = -1;
+	pid_t pid_from_file_ = -1;
+};
+
+// Replaces every @NAME@ in `text` with its value.
+std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>> &values)
+{
+	for (const auto &[name, value] : values) {
+		const std::string marker = "@" + name + "@";
+		for (size_t at = text.find(marker); at != std::string::npos;
+		     at = text.find(marker, at + value.size()))
+			text.replace(at, marker.size(), value);
+	}
+	return text;
+}
+
+// Every path nginx writes to is under @DIR@: nothing of the system's own
+// nginx (/var/lib/nginx, /var/log/nginx, /run/nginx.pid) is touched.
+constexpr const char *kNginxConfig = R"(daemon off;
+master_process on;
+worker_processes 1;
+pid @DIR@/nginx.pid;
+error_log @DIR@/error.log info;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path @DIR@/client_body;
+	proxy_temp_path @DIR@/proxy;
+	fastcgi_temp_path @DIR@/fastcgi;
+	uwsgi_temp_path @DIR@/uwsgi;
+	scgi_temp_path @DIR@/scgi;
+	reset_timedout_connection on;
+	client_header_timeout @TIMEOUT_MS@ms;
+	server {
+		listen 127.0.0.1:@PORT@;
+		location = /drop { return 444; }
+		location / { return 200 "ok\n"; }
+	}
+}
+)";
+
+// nginx in the foreground with one worker. `return 444` closes without a
+// response; with reset_timedout_connection on, that close (and the close of
+// a request that timed out) is an abort: SO_LINGER {on, 0}, then close().
+class Nginx : public Proxy
+{
+public:
+	explicit Nginx(const std::string &binary) : port_(pick_free_port())
+	{
+		const std::string &d = dir().path();
+		dir().write("nginx.conf",
+		            fill(kNginxConfig, {{"DIR", d},
+		                                {"PORT", std::to_string(port_)},
+		                                {"TIMEOUT_MS", std::to_string(kProxyTimeoutMs)}}));
+		// -e: the error log nginx opens before it has read the
+		// configuration, which would otherwise be the system's.
+		start({binary, "-p", d + "/", "-c", d + "/nginx.conf", "-e", d + "/error.log"},
+		      "nginx", port_, "nginx.pid");
+	}
+	uint16_t port() const { return port_; }
+	std::string error_log() const { return dir().read("error.log"); }
+
+private:
+	uint16_t port_;
+};
+
+constexpr const char *kHaproxyDefaults = R"(global
+	nbthread 1
+defaults
+	mode tcp
+	option nolinger
+	timeout connect 5s
+	timeout client @TIMEOUT_MS@ms
+	timeout server 30s
+)";
+
+// HAProxy in master-worker mode (-W) in the foreground (-db), one thread,
+// with `option nolinger` everywhere. `proxies` holds the frontends and
+// backends; its @PORT@ (the port waited for) and any other @NAME@ in
+// `values` are filled in.
+class Haproxy : public Proxy
+{
+public:
+	Haproxy(const std::string &binary, uint16_t port, const std::string &proxies,
+	        std::vector<std::pair<std::string, std::string>> values = {})
+	{
+		values.emplace_back("PORT", std::to_string(port));
+		values.emplace_back("TIMEOUT_MS", std::to_string(kProxyTimeoutMs));
+		dir().write("haproxy.cfg", fill(std::string(kHaproxyDefaults) + proxies, values));
+		start({binary, "-W", "-db", "-f", dir().file("haproxy.cfg"), "-p",
+		       dir().file("haproxy.pid")},
+		      "haproxy", port, "haproxy.pid");
+	}
+};
+
+class ProxyResets : public ::testing::Test
+{
+protected:
+	static void SetUpTestSuite()
+	{
+		session_.start({"--idle-threshold-ms", std::to_string(kIdleThresholdMs)});
+	}
+	static void TearDownTestSuite() { session_.stop(); }
+	void SetUp() override { RSTWATCH_REQUIRE_DAEMON(session_); }
+
+	// The event on this 4-tuple; when it does not come, the events seen on
+	// either port say what happened instead.
+	static json expect_event(const std::string &direction, uint16_t local_port,
+	                         uint16_t remote_port)
+	{
+		json event =
+		    session_.expect_event(direction, loopback(local_port), loopback(remote_port));
+		if (event.empty()) {
+			auto nearby = session_.daemon().events_matching([&](const json &e) {
+				return e.value("local_port", 0) == local_port ||
+				       e.value("remote_port", 0) == local_port ||
+				       e.value("local_port", 0) == remote_port ||
+				       e.value("remote_port", 0) == remote_port;
+			});
+			std::string seen;
+			for (const json &e : nearby)
+				seen += e.dump() + "\n";
+			ADD_FAILURE()
+			    << "events on ports " << local_port << " and " << remote_port << ":\n"
+			    << (seen.empty() ? "none\n" : seen);
+		}
+		return event;
+	}
+
+	// The proxy aborted the connection itself: SO_LINGER {on, 0} then
+	// close(), in its worker, inside the close call.
+	static void expect_linger_zero_close_by(const json &sent, const Proxy &proxy,
+	                                        const std::string &comm)
+	{
+		if (sent.empty())
+			return; // expect_event() has reported it
+		SCOPED_TRACE(sent.dump());
+		EXPECT_EQ(sent["cause"], "linger_zero_close");
+		EXPECT_EQ(sent["pid"], proxy.worker_pid());
+		EXPECT_NE(sent["pid"], proxy.master_pid());
+		EXPECT_EQ(sent["comm"], comm);
+		EXPECT_EQ(sent["owner_source"], "current");
+		EXPECT_EQ(sent["current_is_owner"], true);
+		EXPECT_EQ(sent["has_socket"], true);
+		EXPECT_EQ(sent["state"], "CLOSE");
+		EXPECT_EQ(sent["linger_on"], true);
+		EXPECT_EQ(sent["linger_seconds"], 0);
+		EXPECT_EQ(sent["unread_bytes"], 0);
+		EXPECT_EQ(sent["kernel_reason"], session_.reason("TCP_STATE"));
+		EXPECT_TRUE(has_evidence(sent, "linger_on=true"));
+		EXPECT_TRUE(has_evidence(sent, "linger_seconds=0"));
+	}
+
+	static void expect_linked_to(const json &received, const json &sent, const Proxy &proxy,
+	                             const std::string &comm)
+	{
+		if (received.empty() || sent.empty())
+			return;
+		SCOPED_TRACE(received.dump());
+		EXPECT_EQ(received["peer_event_id"], sent["id"]);
+		EXPECT_EQ(sent["peer_event_id"], received["id"]);
+		EXPECT_EQ(received["peer_cause"], "linger_zero_close");
+		EXPECT_EQ(received["peer_pid"], proxy.worker_pid());
+		EXPECT_EQ(received["peer_comm"], comm);
+	}
+
+	// Nothing was in flight and the connection was silent both ways for
+	// longer than the threshold: an intermediary's idle timeout.
+	static void expect_idle_timeout(const json &received)
+	{
+		if (received.empty())
+			return;
+		SCOPED_TRACE(received.dump());
+		EXPECT_EQ(received["cause"], "peer_idle_timeout");
+		EXPECT_EQ(received["state"], "ESTABLISHED");
+		EXPECT_EQ(received["unacked_bytes"], 0);
+		EXPECT_GE(received["idle_since_send_ms"].get<int64_t>(), kIdleThresholdMs);
+		EXPECT_GE(received["idle_since_receive_ms"].get<int64_t>(), kIdleThresholdMs);
+		EXPECT_TRUE(has_evidence(received, "unacked_bytes=0"));
+		EXPECT_TRUE(has_evidence(received,
+		                         "idle_threshold_ms=" + std::to_string(kIdleThresholdMs)));
+	}
+
+	static inline DaemonSession session_;
+};
+
+// A client that connects to 127.0.0.1:`port`, reports its own port, sends
+// `request`, then blocks in recv() and reports its errno (0 for data or EOF).
+void requesting_client(const Channel &channel, uint16_t port, const std::string &request)
+{
+	uint16_t local_port = 0;
+	int fd = connect_ipv4("127.0.0.1", port, local_port);
+	if (fd < 0)
+		throw std::runtime_error("connect to the proxy failed: " +
+		                         std::string(strerror(-fd)));
+	channel.send(local_port);
+	if (!request.empty())
+		write_all(fd, request.data(), request.size());
+	char buffer[256];
+	ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+	channel.send(n < 0 ? errno : 0);
+	channel.receive(); // hold the socket until the test is done
+	close(fd);
+}
+
+TEST_F(ProxyResets, NginxReturn444IsLingerZeroCloseFromTheWorker)
+{
+	REQUIRE_EXECUTABLE(nginx_binary, "nginx");
+	Nginx nginx(nginx_binary);
+	EXPECT_EQ(nginx.pid_from_file(), nginx.master_pid());
+
+	Child client("rstw-client", [port = nginx.port()](const Channel &channel) {
+		requesting_client(channel, port, "GET /drop HTTP/1.1\r\nHost: rstwatch\r\n\r\n");
+	});
+	const uint16_t client_port = client.channel().receive();
+	EXPECT_EQ(client.channel().receive(), static_cast<uint32_t>(ECONNRESET));
+
+	json sent = expect_event("sent", nginx.port(), client_port);
+	expect_linger_zero_close_by(sent, nginx, "nginx");
+
+	// The reset answered the request at once: the peer's own decision,
+	// not an idle timeout.
+	json received = expect_event("received", client_port, nginx.port());
+	EXPECT_EQ(received["cause"], "peer_reset") << received.dump();
+	EXPECT_EQ(received["pid"], client.pid());
+	EXPECT_EQ(received["comm"], "rstw-client");
+	EXPECT_EQ(received["state"], "ESTABLISHED");
+	expect_linked_to(received, sent, nginx, "nginx");
+
+	client.channel().send(0);
+	EXPECT_EQ(client.wait(), 0);
+	nginx.stop_and_expect_clean_exit();
+}
+
+// A client that sends half a request and goes quiet: nginx times the request
+// out (client_header_timeout) and, with reset_timedout_connection on, aborts
+// it. To the client that is an idle connection reset from the other side.
+TEST_F(ProxyResets, NginxTimedOutRequestIsPeerIdleTimeoutForTheClient)
+{
+	REQUIRE_EXECUTABLE(nginx_binary, "nginx");
+	Nginx nginx(nginx_binary);
+
+	Child client("rstw-stalled", [port = nginx.port()](const Channel &channel) {
+		requesting_client(channel, port, "GET /slow HTTP/1.1\r\nHost: rstwatch\r\n");
+	});
+	const uint16_t client_port = client.channel().receive();
+	EXPECT_EQ(client.channel().receive(), static_cast<uint32_t>(ECONNRESET));
+
+	json sent = expect_event("sent", nginx.port(), client_port);
+	expect_linger_zero_close_by(sent, nginx, "nginx");
+
+	json received = expect_event("received", client_port, nginx.port());
+	expect_idle_timeout(received);
+	EXPECT_EQ(received["pid"], client.pid());
+	EXPECT_EQ(received["comm"], "rstw-stalled");
+	expect_linked_to(received, sent, nginx, "nginx");
+	EXPECT_NE(nginx.error_log().find("client timed out"), std::string::npos)
+	    << nginx.error_log();
+
+	client.channel().send(0);
+	EXPECT_EQ(client.wait(), 0);
+	nginx.stop_and_expect_clean_exit();
+}
+
+// `tcp-request connection reject` closes a connection as soon as it is
+// accepted; with `option nolinger` that close is a reset.
+TEST_F(ProxyResets, HaproxyRejectWithNolingerIsLingerZeroCloseFromTheWorker)
+{
+	REQUIRE_EXECUTABLE(haproxy_binary, "haproxy");
+	const uint16_t port = pick_free_port();
+	Haproxy haproxy(haproxy_binary, port, R"(
+frontend refuse
+	bind 127.0.0.1:@PORT@
+	tcp-request connection reject
+)");
+	EXPECT_EQ(haproxy.pid_from_file(), haproxy.master_pid());
+
+	Child client("rstw-client",
+	             [port](const Channel &channel) { requesting_client(channel, port, ""); });
+	const uint16_t client_port = client.channel().receive();
+	EXPECT_EQ(client.channel().receive(), static_cast<uint32_t>(ECONNRESET));
+
+	json sent = expect_event("sent", port, client_port);
+	expect_linger_zero_close_by(sent, haproxy, "haproxy");
+
+	json received = expect_event("received", client_port, port);
+	EXPECT_EQ(received["cause"], "peer_reset") << received.dump();
+	EXPECT_EQ(received["pid"], client.pid());
+	EXPECT_EQ(received["comm"], "rstw-client");
+	EXPECT_EQ(received["state"], "ESTABLISHED");
+	expect_linked_to(received, sent, haproxy, "haproxy");
+
+	client.channel().send(0);
+	EXPECT_EQ(client.wait(), 0);
+	haproxy.stop_and_expect_clean_exit();
+}
+
+// An idle connection through HAProxy: when `timeout client` expires, HAProxy
+// drops both sides. Towards the server, `option nolinger` makes the
+// shutdown silent, so the server sees a bare reset on a connection idle for
+// the whole timeout: an intermediary's idle timeout. Towards the client,
+// HAProxy shuts down cleanly (FIN) before its nolinger close.
+TEST_F(ProxyResets, HaproxyIdleTimeoutResetIsPeerIdleTimeoutForTheServer)
+{
+	REQUIRE_EXECUTABLE(haproxy_binary, "haproxy");
+	// The server behind HAProxy: reports its port, then the port HAProxy
+	// connected from, then the errno of a recv() that waits for the end.
+	Child backend("rstw-backend", [](const Channel &channel) {
+		uint16_t port = 0;
+		int listener = listening_socket(AF_INET, port);
+		channel.send(port);
+		sockaddr_in peer{};
+		socklen_t length = sizeof(peer);
+		int connection = accept(listener, reinterpret_cast<sockaddr *>(&peer), &length);
+		if (connection < 0)
+			throw std::runtime_error("accept failed: " + std::string(strerror(errno)));
+		channel.send(ntohs(peer.sin_port));
+		char byte;
+		ssize_t n = recv(connection, &byte, 1, 0);
+		channel.send(n < 0 ? errno : 0);
+		channel.receive();
+	});
+	const uint16_t backend_port = backend.channel().receive();
+
+	const uint16_t port = pick_free_port();
+	Haproxy haproxy(haproxy_binary, port, R"(
+frontend idle
+	bind 127.0.0.1:@PORT@
+	default_backend hold
+backend hold
+	server holder 127.0.0.1:@BACKEND_PORT@
+)",
+	                {{"BACKEND_PORT", std::to_string(backend_port)}});
+
+	Child client("rstw-client",
+	             [port](const Channel &channel) { requesting_client(channel, port, ""); });
+	const uint16_t client_port = client.channel().receive();
+	const uint16_t haproxy_source_port = backend.channel().receive();
+	EXPECT_EQ(backend.channel().receive(), static_cast<uint32_t>(ECONNRESET));
+	EXPECT_EQ(client.channel().receive(), 0u) << "the client should have read HAProxy's FIN";
+
+	// The server's side: the idle-timeout case.
+	json to_server = expect_event("sent", haproxy_source_port, backend_port);
+	expect_linger_zero_close_by(to_server, haproxy, "haproxy");
+	json at_server = expect_event("received", backend_port, haproxy_source_port);
+	expect_idle_timeout(at_server);
+	EXPECT_EQ(at_server["pid"], backend.pid());
+	EXPECT_EQ(at_server["comm"], "rstw-backend");
+	EXPECT_EQ(at_server["owner_source"], "socket_owner");
+	expect_linked_to(at_server, to_server, haproxy, "haproxy");
+
+	// The client's side: the same worker's nolinger close, after its FIN.
+	json to_client = expect_event("sent", port, client_port);
+	expect_linger_zero_close_by(to_client, haproxy, "haproxy");
+	json at_client = expect_event("received", client_port, port);
+	EXPECT_EQ(at_client["pid"], client.pid());
+	EXPECT_EQ(at_client["comm"], "rstw-client");
+	EXPECT_EQ(at_client["state"], "CLOSE_WAIT");
+	EXPECT_EQ(at_client["unacked_bytes"], 0);
+	expect_linked_to(at_client, to_client, haproxy, "haproxy");
+
+	backend.channel().send(0);
+	client.channel().send(0);
+	EXPECT_EQ(backend.wait(), 0);
+	EXPECT_EQ(client.wait(), 0);
+	haproxy.stop_and_expect_clean_exit();
+}
+
+} // namespace
+} // namespace rstwatch::test
