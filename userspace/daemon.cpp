@@ -1,0 +1,383 @@
+#include "daemon.h"
+
+#include "cgroup2.h"
+#include "enrich.h"
+#include "error.h"
+#include "event_format.h"
+#include "event_store.h"
+#include "metrics.h"
+#include "query_server.h"
+#include "reset_event.h"
+#include "service_notify.h"
+#include "tracer.h"
+
+#include <bpf/libbpf.h>
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+std::atomic<bool> g_verbose{false};
+
+void on_stop_signal(int)
+{
+	g_stop.store(true, std::memory_order_relaxed);
+}
+
+void on_reload_signal(int)
+{
+	g_reload.store(true, std::memory_order_relaxed);
+}
+
+// libbpf explains a failure over many lines; without --verbose rstwatchd
+// prints its own one-line error instead.
+int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
+{
+	if (!g_verbose.load(std::memory_order_relaxed))
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, format, args);
+}
+
+// Tags in epoll_event.data: which source is ready.
+enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
+
+constexpr auto kClockResyncInterval = std::chrono::seconds(10);
+constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
+
+int64_t realtime_now_ns()
+{
+	timespec now{};
+	clock_gettime(CLOCK_REALTIME, &now);
+	return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+void watch(int epoll_fd, int fd, uint32_t tag, const char *what)
+{
+	epoll_event event{};
+	event.events = EPOLLIN;
+	event.data.u32 = tag;
+	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
+		throw Error(std::string("epoll_ctl on ") + what + " failed: " + errno_text(errno));
+}
+
+} // namespace
+
+void install_signal_handlers()
+{
+	struct sigaction action = {};
+	action.sa_handler = on_stop_signal;
+	sigemptyset(&action.sa_mask);
+	// No SA_RESTART: epoll_wait must return EINTR so the loop sees the flag.
+	sigaction(SIGINT, &action, nullptr);
+	sigaction(SIGTERM, &action, nullptr);
+	action.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &action, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+	libbpf_set_print(print_libbpf);
+}
+
+// Everything the running daemon holds. Members are destroyed in reverse:
+// the listeners go before the metrics and store they read, and everything
+// before the tracer (the /metrics threads read its counters).
+struct Daemon::State {
+	std::unique_ptr<Tracer> tracer;
+	OutputContext output;
+	MonotonicToRealtime clock;
+	Enricher enricher{cgroup2_mount()};
+	EventStore store;
+	std::unique_ptr<ResetMetrics> metrics;
+	std::unique_ptr<MetricsExposer> exposer;
+	std::unique_ptr<QueryServer> server;
+	ServiceNotifier notifier;
+	UniqueFd epoll;
+	// Reused for every drain: decoding allocates nothing per event.
+	std::vector<ResetEvent> batch;
+	uint64_t events = 0;
+	uint64_t decode_errors = 0;
+	int64_t started_ns = realtime_now_ns();
+	std::string status; // what systemctl status shows while running
+
+	explicit State(size_t store_capacity) : store(store_capacity) {}
+};
+
+Daemon::Daemon(DaemonConfig config, std::vector<std::string> args)
+    : config_(std::move(config)), args_(std::move(args))
+{
+	g_verbose.store(config_.verbose);
+}
+
+Daemon::~Daemon() = default;
+
+namespace
+{
+
+void print_hooks(const Tracer &tracer)
+{
+	for (const auto &hook : tracer.hooks()) {
+		fprintf(stderr, "rstwatchd: %s via %s%s%s\n", hook.tracepoint.c_str(),
+		        std::string(variant_name(hook.variant)).c_str(),
+		        hook.detail.empty() ? "" : ": ", hook.detail.c_str());
+	}
+	for (const auto &hook : tracer.missing_hooks())
+		fprintf(stderr, "rstwatchd: warning: %s %s\n", hook.tracepoint.c_str(),
+		        hook.detail.c_str());
+	if (!tracer.hz())
+		fprintf(stderr,
+		        "rstwatchd: warning: CONFIG_HZ unknown (no /proc/config.gz or "
+		        "/boot/config-*): linger and keepalive times are reported in jiffies\n");
+}
+
+} // namespace
+
+int Daemon::run()
+{
+	TracerOptions tracer_options = config_.tracer;
+	if (config_.hook_variant != "auto")
+		tracer_options.forced_variant = parse_variant(config_.hook_variant);
+
+	State state(config_.store_capacity);
+	state.tracer = Tracer::open(tracer_options);
+	state.tracer->load();
+	state.tracer->attach();
+	Tracer &tracer = *state.tracer;
+	print_hooks(tracer);
+
+	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
+	state.batch.reserve(4096);
+	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
+
+	MetricsSources sources;
+	sources.version = RSTWATCH_VERSION;
+	sources.kernel_counters = [&tracer] { return tracer.read_counters(); };
+	sources.reason_names = tracer.reason_names();
+	sources.kernel_has_reasons = tracer.send_reset_has_reason();
+	sources.hooks = tracer.hooks();
+	sources.missing_hooks = tracer.missing_hooks();
+	state.metrics = std::make_unique<ResetMetrics>(std::move(sources), config_.top_series);
+	ResetMetrics &metrics = *state.metrics;
+
+	tracer.set_record_handler([&state, &metrics](const void *data, size_t size) {
+		ResetEvent &event = state.batch.emplace_back();
+		if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
+			state.batch.pop_back();
+			state.decode_errors++;
+			metrics.observe_decode_error();
+			return;
+		}
+		event.id = ++state.events;
+		event.realtime_ns = state.clock.convert(event.raw.timestamp_ns);
+	});
+
+	if (!config_.metrics_listen.empty())
+		state.exposer = std::make_unique<MetricsExposer>(config_.metrics_listen, metrics);
+
+	auto stats = [&state] {
+		query::DaemonStats stats;
+		stats.version = RSTWATCH_VERSION;
+		stats.started_ns = state.started_ns;
+		stats.now_ns = realtime_now_ns();
+		stats.events = state.events;
+		stats.decode_errors = state.decode_errors;
+		KernelCounters counters = state.tracer->read_counters();
+		stats.lost_events = counters.lost_events;
+		stats.sent = counters.sent;
+		stats.received = counters.received;
+		stats.by_cause = counters.by_cause;
+		stats.store_size = state.store.size();
+		stats.store_capacity = state.store.capacity();
+		stats.store_oldest_id = state.store.oldest_id();
+		stats.store_newest_id = state.store.newest_id();
+		if (state.server) {
+			stats.clients = state.server->clients();
+			stats.followers = state.server->followers();
+			stats.clients_dropped = state.server->dropped();
+		}
+		for (const HookStatus &hook : state.tracer->hooks())
+			stats.hooks.emplace_back(hook.tracepoint,
+			                         std::string(variant_name(hook.variant)));
+		return stats;
+	};
+	if (!config_.socket_path.empty()) {
+		QueryServer::Hooks hooks;
+		hooks.dropped = [&metrics](std::string_view reason) {
+			metrics.client_dropped(reason);
+		};
+		hooks.served = [&metrics](std::string_view command, bool ok) {
+			metrics.request_served(command, ok);
+		};
+		hooks.stats = stats;
+		state.server = std::make_unique<QueryServer>(
+		    config_.socket_path, config_.socket_group, config_.limits, state.store,
+		    state.output, std::move(hooks));
+		if (state.server->group().empty())
+			fprintf(
+			    stderr,
+			    "rstwatchd: note: group %s does not exist: only root may query %s\n",
+			    config_.socket_group.c_str(), config_.socket_path.c_str());
+	}
+
+	state.epoll.reset(epoll_create1(EPOLL_CLOEXEC));
+	if (!state.epoll)
+		throw Error("epoll_create1 failed: " + errno_text(errno));
+	watch(state.epoll.get(), tracer.ring_epoll_fd(), kRingReady, "the ring buffer");
+	if (state.server)
+		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
+
+	auto process_batch = [&](Clock::time_point now) {
+		if (state.batch.empty())
+			return;
+		state.enricher.enrich(state.batch);
+		for (const ResetEvent &event : state.batch) {
+			state.store.append(event);
+			metrics.observe(event);
+			if (config_.quiet)
+				continue;
+			std::string line = config_.json
+			                       ? event_to_json(event, state.output)
+			                             .dump(-1, ' ', false,
+			                                   nlohmann::json::error_handler_t::replace)
+			                       : event_to_text(event, state.output);
+			line.push_back('\n');
+			fwrite(line.data(), 1, line.size(), stdout);
+		}
+		// One flush per drain, not per event.
+		if (!config_.quiet)
+			fflush(stdout);
+		if (state.server)
+			state.server->publish(state.batch, now);
+		state.batch.clear();
+	};
+	auto drain = [&](Clock::time_point now) {
+		int consumed = tracer.consume();
+		if (consumed < 0 && consumed != -EINTR)
+			throw Error("reading the ring buffer failed: " + errno_text(consumed));
+		process_batch(now);
+	};
+
+	std::string metrics_text =
+	    state.exposer ? "metrics on http://" + state.exposer->address() + "/metrics"
+	                  : std::string("metrics off");
+	std::string socket_text =
+	    state.server ? "queries on " + state.server->path() : std::string("queries off");
+	fprintf(stderr, "rstwatchd: ready: %zu hooks attached, ring buffer %u KiB, %s, %s\n",
+	        tracer.hooks().size(), tracer_options.ring_buffer_bytes / 1024,
+	        metrics_text.c_str(), socket_text.c_str());
+	state.status = "tracing " + std::to_string(tracer.hooks().size()) + " hooks; " +
+	               metrics_text + "; " + socket_text;
+	state.notifier.ready(state.status);
+
+	Clock::time_point now = Clock::now();
+	Clock::time_point next_drain = now;
+	Clock::time_point last_resync = now;
+	Clock::time_point last_decay = now;
+	// The kernel side wakes us only when the ring is filling up; otherwise
+	// the drain timer empties it, which keeps wake-ups off the reset path.
+	while (!g_stop.load(std::memory_order_relaxed)) {
+		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_drain - now);
+		int timeout = static_cast<int>(std::max<int64_t>(0, wait.count()));
+		epoll_event ready[4];
+		int n = epoll_wait(state.epoll.get(), ready, 4, timeout);
+		if (n < 0 && errno != EINTR)
+			throw Error("epoll_wait failed: " + errno_text(errno));
+		now = Clock::now();
+		bool ring_ready = false, query_ready = false;
+		for (int i = 0; i < n; i++) {
+			ring_ready |= ready[i].data.u32 == kRingReady;
+			query_ready |= ready[i].data.u32 == kQueryReady;
+		}
+		if (ring_ready || now >= next_drain) {
+			drain(now);
+			next_drain = now + std::chrono::milliseconds(config_.drain_interval_ms);
+		}
+		if (state.server) {
+			if (query_ready)
+				state.server->handle_ready(now);
+			state.server->expire(now);
+			metrics.set_clients(state.server->clients(), state.server->followers());
+		}
+		metrics.set_store(state.store.size(), state.store.capacity());
+		if (now - last_resync > kClockResyncInterval) {
+			state.clock.resync();
+			last_resync = now;
+		}
+		if (now - last_decay > kMetricsDecayInterval) {
+			metrics.decay();
+			last_decay = now;
+		}
+		state.notifier.feed_watchdog(now);
+		if (g_reload.exchange(false))
+			reload(state);
+	}
+
+	// Drain what the kernel wrote before the signal, then detach.
+	state.notifier.stopping();
+	drain(Clock::now());
+	KernelCounters counters = tracer.read_counters();
+	fprintf(stderr,
+	        "rstwatchd: stopping: %llu events, %llu lost in the kernel, %llu decode errors, "
+	        "%llu resets sent, %llu received\n",
+	        static_cast<unsigned long long>(state.events),
+	        static_cast<unsigned long long>(counters.lost_events),
+	        static_cast<unsigned long long>(state.decode_errors),
+	        static_cast<unsigned long long>(counters.sent),
+	        static_cast<unsigned long long>(counters.received));
+	return 0;
+}
+
+void Daemon::reload(State &state)
+{
+	state.notifier.reloading();
+	ConfigOutcome outcome = load_config(args_);
+	if (!outcome.config) {
+		fprintf(stderr, "rstwatchd: reload failed, keeping the running configuration: %s\n",
+		        outcome.message.c_str());
+		state.metrics->config_reloaded(false);
+		state.notifier.ready("reload failed, running the previous configuration: " +
+		                     outcome.message);
+		return;
+	}
+	DaemonConfig next = std::move(*outcome.config);
+	for (const std::string &name : restart_only_changes(config_, next))
+		fprintf(stderr,
+		        "rstwatchd: reload: %s changed; it takes effect at the next restart\n",
+		        name.c_str());
+	next.hook_variant = config_.hook_variant;
+	next.tracer = config_.tracer;
+	next.metrics_listen = config_.metrics_listen;
+	next.socket_path = config_.socket_path;
+	next.socket_group = config_.socket_group;
+
+	if (next.store_capacity != state.store.capacity())
+		state.store.set_capacity(next.store_capacity);
+	if (next.top_series != config_.top_series)
+		state.metrics->set_top_series(next.top_series);
+	if (state.server)
+		state.server->set_limits(next.limits);
+	g_verbose.store(next.verbose);
+	config_ = std::move(next);
+	fprintf(stderr, "rstwatchd: reloaded configuration%s%s\n",
+	        config_.config_path.empty() ? " (no config file)" : " from ",
+	        config_.config_path.c_str());
+	fflush(stderr);
+	state.metrics->config_reloaded(true);
+	state.notifier.ready(state.status);
+}
+
+} // namespace rstwatch
