@@ -12,6 +12,7 @@
 #include "tracer.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 
 #include <atomic>
@@ -58,6 +59,7 @@ int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
 // Tags in epoll_event.data: which source is ready.
 enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
 
+constexpr size_t kMaxBatch = 1024;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
 
@@ -160,7 +162,7 @@ int Daemon::run()
 	print_hooks(tracer);
 
 	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
-	state.batch.reserve(4096);
+	state.batch.reserve(kMaxBatch);
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 
 	MetricsSources sources;
@@ -173,17 +175,46 @@ int Daemon::run()
 	state.metrics = std::make_unique<ResetMetrics>(std::move(sources), config_.top_series);
 	ResetMetrics &metrics = *state.metrics;
 
-	tracer.set_record_handler([&state, &metrics](const void *data, size_t size) {
-		ResetEvent &event = state.batch.emplace_back();
-		if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
-			state.batch.pop_back();
-			state.decode_errors++;
-			metrics.observe_decode_error();
+	auto process_batch = [&](Clock::time_point now) {
+		if (state.batch.empty())
 			return;
+		state.enricher.enrich(state.batch);
+		for (const ResetEvent &event : state.batch) {
+			state.store.append(event);
+			metrics.observe(event);
+			if (config_.quiet)
+				continue;
+			std::string line = config_.json
+			                       ? event_to_json(event, state.output)
+			                             .dump(-1, ' ', false,
+			                                   nlohmann::json::error_handler_t::replace)
+			                       : event_to_text(event, state.output);
+			line.push_back('\n');
+			fwrite(line.data(), 1, line.size(), stdout);
 		}
-		event.id = ++state.events;
-		event.realtime_ns = state.clock.convert(event.raw.timestamp_ns);
-	});
+		// One flush per drain, not per event.
+		if (!config_.quiet)
+			fflush(stdout);
+		if (state.server)
+			state.server->publish(state.batch, now);
+		state.batch.clear();
+	};
+	tracer.set_record_handler(
+	    [&state, &metrics, &process_batch](const void *data, size_t size) {
+		    // A storm can leave tens of thousands of records in the ring;
+		    // handing them on in bounded batches keeps memory flat.
+		    if (state.batch.size() >= kMaxBatch)
+			    process_batch(Clock::now());
+		    ResetEvent &event = state.batch.emplace_back();
+		    if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
+			    state.batch.pop_back();
+			    state.decode_errors++;
+			    metrics.observe_decode_error();
+			    return;
+		    }
+		    event.id = ++state.events;
+		    event.realtime_ns = state.clock.convert(event.raw.timestamp_ns);
+	    });
 
 	if (!config_.metrics_listen.empty())
 		state.exposer = std::make_unique<MetricsExposer>(config_.metrics_listen, metrics);
@@ -240,30 +271,6 @@ int Daemon::run()
 	if (state.server)
 		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
 
-	auto process_batch = [&](Clock::time_point now) {
-		if (state.batch.empty())
-			return;
-		state.enricher.enrich(state.batch);
-		for (const ResetEvent &event : state.batch) {
-			state.store.append(event);
-			metrics.observe(event);
-			if (config_.quiet)
-				continue;
-			std::string line = config_.json
-			                       ? event_to_json(event, state.output)
-			                             .dump(-1, ' ', false,
-			                                   nlohmann::json::error_handler_t::replace)
-			                       : event_to_text(event, state.output);
-			line.push_back('\n');
-			fwrite(line.data(), 1, line.size(), stdout);
-		}
-		// One flush per drain, not per event.
-		if (!config_.quiet)
-			fflush(stdout);
-		if (state.server)
-			state.server->publish(state.batch, now);
-		state.batch.clear();
-	};
 	auto drain = [&](Clock::time_point now) {
 		int consumed = tracer.consume();
 		if (consumed < 0 && consumed != -EINTR)
@@ -319,6 +326,9 @@ int Daemon::run()
 		}
 		if (now - last_decay > kMetricsDecayInterval) {
 			metrics.decay();
+			// Hand back what a storm or a large response left free in
+			// the heap: glibc keeps it otherwise, and RSS is a target.
+			malloc_trim(0);
 			last_decay = now;
 		}
 		state.notifier.feed_watchdog(now);

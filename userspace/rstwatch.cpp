@@ -57,7 +57,7 @@ struct Filters {
 		if (since) {
 			// Plain digits are Unix seconds; the daemon takes them as a
 			// number, durations and times as strings.
-			if (!since->empty() &&
+			if (!since->empty() && since->size() <= 12 &&
 			    since->find_first_not_of("0123456789") == std::string::npos)
 				request["since"] = std::stoull(*since);
 			else
@@ -232,10 +232,13 @@ std::string short_time(const json &timestamp)
 class Table
 {
 public:
+	Table() = default;
 	explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
 	void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
 	void print() const
 	{
+		if (rows_.empty())
+			return;
 		std::vector<size_t> widths(rows_.front().size(), 0);
 		for (const auto &row : rows_) {
 			for (size_t i = 0; i < row.size() && i < widths.size(); i++)
@@ -344,7 +347,7 @@ int run_stats(Connection &connection, bool as_json)
 		std::puts(response.dump().c_str());
 		return kSuccess;
 	}
-	Table table({"", ""});
+	Table table;
 	auto add = [&](const std::string &name, const json &value) {
 		table.add({name, text(value)});
 	};
@@ -470,6 +473,8 @@ int main(int argc, char **argv)
 	    ->check(CLI::Range(1, 3600000))
 	    ->capture_default_str();
 	app.require_subcommand(1);
+	// --json and --socket work after the command too: rstwatch recent --json.
+	app.fallthrough();
 
 	Filters filters;
 	size_t limit = 0;
