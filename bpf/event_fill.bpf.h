@@ -196,6 +196,10 @@ static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event,
 
 	event->flags |= RSTWATCH_F_FULL_SOCKET;
 	event->unread_bytes = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	/* A received FIN takes a sequence number but is no data (as tcp_inq()
+	 * reckons it). */
+	if (event->unread_bytes && sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+		event->unread_bytes--;
 	event->unsent_bytes = BPF_CORE_READ(tp, write_seq) - snd_nxt;
 	event->unacked_bytes = snd_nxt - BPF_CORE_READ(tp, snd_una);
 	event->bytes_sent = BPF_CORE_READ(tp, bytes_sent);

@@ -196,6 +196,8 @@ Classification classify(const rstwatch_event &e, const rstwatch_classify_config 
 		add("idle_since_receive_ms=" + number(e.idle_since_receive_ms));
 		break;
 	case Cause::PeerIdleTimeout:
+		if (e.state == RSTWATCH_TCP_CLOSE_WAIT)
+			add("state=CLOSE_WAIT");
 		add("unacked_bytes=0");
 		add("idle_since_send_ms=" + number(e.idle_since_send_ms));
 		add("idle_since_receive_ms=" + number(e.idle_since_receive_ms));

@@ -115,11 +115,19 @@ RSTWATCH_INLINE __u8 rstwatch_classify_received(const struct rstwatch_event *e,
 		return RSTWATCH_CAUSE_PEER_REFUSED;
 	if (e->rst_ttl && e->peer_ttl && e->rst_ttl != e->peer_ttl)
 		return RSTWATCH_CAUSE_MIDDLEBOX_INJECTED;
-	/* The peer's FIN had arrived and we wrote anyway. */
-	if (e->state == RSTWATCH_TCP_CLOSE_WAIT)
-		return RSTWATCH_CAUSE_STALE_CONNECTION_REUSE;
 	if (!rstwatch_flag(e, RSTWATCH_F_FULL_SOCKET))
 		return RSTWATCH_CAUSE_PEER_RESET;
+	if (e->state == RSTWATCH_TCP_CLOSE_WAIT) {
+		/* The peer's FIN had arrived and we wrote anyway. */
+		if (e->unacked_bytes > 0)
+			return RSTWATCH_CAUSE_STALE_CONNECTION_REUSE;
+		/* The peer shut down an idle connection (a FIN then a reset, as
+		 * proxies do on timeout): its FIN is the last thing received,
+		 * so only our silence counts. */
+		if (e->idle_since_send_ms >= idle_threshold_ms)
+			return RSTWATCH_CAUSE_PEER_IDLE_TIMEOUT;
+		return RSTWATCH_CAUSE_PEER_RESET;
+	}
 	/* We sent after hearing nothing for a long time: the peer had dropped
 	 * the connection (pooled connection reuse). */
 	if (e->unacked_bytes > 0 && e->idle_since_receive_ms >= idle_threshold_ms)

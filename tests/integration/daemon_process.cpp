@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@ pid_t spawn(const std::vector<std::string> &argv, int stdout_fd, int stderr_fd)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	// A test binary that crashes must not leave its daemon running.
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	dup2(stdout_fd, STDOUT_FILENO);
 	dup2(stderr_fd, STDERR_FILENO);
 	std::vector<char *> args;
@@ -169,8 +172,10 @@ std::optional<nlohmann::json> DaemonProcess::wait_for(const Predicate &predicate
 {
 	std::unique_lock lock(mutex_);
 	std::optional<nlohmann::json> found;
+	size_t scanned = 0; // events before this index did not match
 	changed_.wait_for(lock, timeout, [&] {
-		for (const nlohmann::json &event : events_) {
+		for (; scanned < events_.size(); scanned++) {
+			const nlohmann::json &event = events_[scanned];
 			if (!event.is_discarded() && predicate(event)) {
 				found = event;
 				return true;

@@ -247,9 +247,25 @@ TEST_F(Classifier, ReceivedMiddleboxByTtl)
 	EXPECT_EQ(cause(e), Cause::PeerReset);
 }
 
+TEST_F(Classifier, ReceivedInCloseWait)
+{
+	// We wrote after the peer's FIN: stale reuse.
+	auto wrote = received(kCloseWait);
+	wrote.unacked_bytes = 4;
+	EXPECT_EQ(cause(wrote), Cause::StaleConnectionReuse);
+	// FIN then reset on a connection we left idle: an idle timeout, even
+	// though the FIN itself was just received.
+	auto idle = received(kCloseWait);
+	idle.idle_since_send_ms = 5000;
+	idle.idle_since_receive_ms = 0;
+	EXPECT_EQ(cause(idle), Cause::PeerIdleTimeout);
+	auto busy = received(kCloseWait);
+	busy.idle_since_send_ms = 10;
+	EXPECT_EQ(cause(busy), Cause::PeerReset);
+}
+
 TEST_F(Classifier, ReceivedStaleReuse)
 {
-	EXPECT_EQ(cause(received(kCloseWait)), Cause::StaleConnectionReuse);
 	auto e = received(kEstablished);
 	e.unacked_bytes = 100;
 	e.idle_since_receive_ms = 5000;
