@@ -131,7 +131,10 @@ public:
 	Connection(const Connection &) = delete;
 	Connection &operator=(const Connection &) = delete;
 
-	void send_line(const std::string &line)
+	// False when the daemon has already hung up: it may have said why
+	// (refused the connection) before the request went out.
+	// Returns 0, or the errno of a failed send.
+	int send_line(const std::string &line)
 	{
 		std::string data = line + "\n";
 		size_t sent = 0;
@@ -140,11 +143,10 @@ public:
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				throw Failure{kFailure,
-				              std::string("sending the request failed: ") +
-				                  strerror(errno)};
+				return n < 0 ? errno : EPIPE;
 			sent += static_cast<size_t>(n);
 		}
+		return 0;
 	}
 
 	// The next line, or nullopt when the daemon closed the connection.
@@ -202,12 +204,16 @@ json parse_response(const std::string &line)
 	throw Failure{exit_code, "rstwatchd: " + code + ": " + message};
 }
 
-json request_once(Connection &connection, const json &request)
+// The daemon's first answer to `request`.
+json send_request(Connection &connection, const json &request)
 {
-	connection.send_line(request.dump());
+	int send_error = connection.send_line(request.dump());
 	std::optional<std::string> line = connection.read_line();
 	if (!line)
-		throw Failure{kFailure, "rstwatchd closed the connection without answering"};
+		throw Failure{kFailure, send_error
+		                            ? "sending the request failed: " +
+		                                  std::string(strerror(send_error))
+		                            : "rstwatchd closed the connection without answering"};
 	return parse_response(*line);
 }
 
@@ -278,7 +284,7 @@ std::vector<std::string> event_row(const json &event)
 
 int run_recent(Connection &connection, json request, bool as_json)
 {
-	json response = request_once(connection, request);
+	json response = send_request(connection, request);
 	const json &events = response["events"];
 	if (as_json) {
 		for (const json &event : events)
@@ -298,7 +304,7 @@ int run_recent(Connection &connection, json request, bool as_json)
 
 int run_top(Connection &connection, json request, bool as_json)
 {
-	json response = request_once(connection, request);
+	json response = send_request(connection, request);
 	if (as_json) {
 		std::puts(response.dump().c_str());
 		return kSuccess;
@@ -342,7 +348,7 @@ int run_top(Connection &connection, json request, bool as_json)
 
 int run_stats(Connection &connection, bool as_json)
 {
-	json response = request_once(connection, {{"command", "stats"}});
+	json response = send_request(connection, {{"command", "stats"}});
 	if (as_json) {
 		std::puts(response.dump().c_str());
 		return kSuccess;
@@ -380,11 +386,7 @@ int run_stats(Connection &connection, bool as_json)
 int run_follow(Connection &connection, json request, bool as_json)
 {
 	setvbuf(stdout, nullptr, _IOLBF, 0);
-	connection.send_line(request.dump());
-	std::optional<std::string> first = connection.read_line();
-	if (!first)
-		throw Failure{kFailure, "rstwatchd closed the connection without answering"};
-	parse_response(*first);
+	send_request(connection, request);
 	// Rows arrive one at a time, so columns get fixed widths.
 	const std::vector<size_t> widths = {8, 24, 8, 22, 22, 22, 7, 15};
 	if (!as_json)
@@ -413,7 +415,7 @@ void print_line(const std::string &name, const std::string &value)
 
 int run_explain(Connection &connection, uint64_t id, bool as_json)
 {
-	json response = request_once(connection, {{"command", "explain"}, {"id", id}});
+	json response = send_request(connection, {{"command", "explain"}, {"id", id}});
 	if (as_json) {
 		std::puts(response.dump().c_str());
 		return kSuccess;

@@ -1,0 +1,538 @@
+#include "operator_daemon.h"
+
+#include "daemon_process.h"
+#include "test_support.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+extern char **environ;
+
+namespace rstwatch::test
+{
+
+namespace
+{
+
+// fork + exec with stdout and stderr on the given descriptors and extra
+// environment entries on top of the test's own.
+pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env,
+            int stdout_fd, int stderr_fd)
+{
+	std::vector<std::string> environment;
+	for (char **entry = environ; *entry; entry++)
+		environment.emplace_back(*entry);
+	for (const std::string &entry : env) {
+		std::string name = entry.substr(0, entry.find('='));
+		std::erase_if(environment, [&](const std::string &existing) {
+			return existing.compare(0, name.size() + 1, name + "=") == 0;
+		});
+		environment.push_back(entry);
+	}
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	dup2(stdout_fd, STDOUT_FILENO);
+	dup2(stderr_fd, STDERR_FILENO);
+	std::vector<char *> args, envp;
+	for (const std::string &arg : argv)
+		args.push_back(const_cast<char *>(arg.c_str()));
+	args.push_back(nullptr);
+	for (const std::string &entry : environment)
+		envp.push_back(const_cast<char *>(entry.c_str()));
+	envp.push_back(nullptr);
+	execve(args[0], args.data(), envp.data());
+	dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
+	_exit(127);
+}
+
+int wait_exit_code(pid_t pid)
+{
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void read_all(int fd, std::mutex &mutex, std::condition_variable &changed,
+              const std::function<void(const std::string &)> &on_data)
+{
+	char buffer[65536];
+	for (;;) {
+		ssize_t n = read(fd, buffer, sizeof(buffer));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		std::lock_guard lock(mutex);
+		on_data(std::string(buffer, static_cast<size_t>(n)));
+		changed.notify_all();
+	}
+	close(fd);
+}
+
+} // namespace
+
+std::string rstwatch_client_path()
+{
+	return RSTWATCH_CLIENT_PATH;
+}
+
+CommandResult run_capture(const std::vector<std::string> &argv, const std::vector<std::string> &env,
+                          std::chrono::milliseconds timeout)
+{
+	CommandResult result;
+	int out_pipe[2], err_pipe[2];
+	if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
+		result.err = "pipe failed";
+		return result;
+	}
+	pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+	int open_fds = 2;
+	char buffer[65536];
+	bool timed_out = false;
+	while (open_fds > 0) {
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0) {
+			timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(fds, 2, static_cast<int>(left.count())) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+			if (n <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			(i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
+		}
+	}
+	for (const pollfd &fd : fds) {
+		if (fd.fd >= 0)
+			close(fd.fd);
+	}
+	result.exit_code = wait_exit_code(pid);
+	if (timed_out) {
+		result.exit_code = -1;
+		result.err += "[timed out]";
+	}
+	return result;
+}
+
+std::optional<double> metric(const std::string &scrape, const std::string &series)
+{
+	std::istringstream lines(scrape);
+	std::string line;
+	while (std::getline(lines, line)) {
+		if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+		    line[series.size()] == ' ')
+			return std::stod(line.substr(series.size() + 1));
+	}
+	return std::nullopt;
+}
+
+size_t series_count(const std::string &scrape)
+{
+	std::istringstream lines(scrape);
+	std::string line;
+	size_t count = 0;
+	while (std::getline(lines, line))
+		count += !line.empty() && line[0] != '#';
+	return count;
+}
+
+OperatorDaemon::OperatorDaemon(const std::string &name)
+{
+	std::string pattern = "/tmp/rstwatch-" + name + "-XXXXXX";
+	std::vector<char> buffer(pattern.begin(), pattern.end());
+	buffer.push_back('\0');
+	if (!mkdtemp(buffer.data()))
+		throw std::runtime_error("mkdtemp failed: " + std::string(strerror(errno)));
+	directory_ = buffer.data();
+	// Others may pass through (the permission tests run as nobody); the
+	// daemon's own run/ directory is what keeps them out.
+	chmod(directory_.c_str(), 0755);
+	socket_path_ = directory_ + "/run/rstwatch.sock";
+}
+
+OperatorDaemon::~OperatorDaemon()
+{
+	stop();
+	std::error_code ec;
+	std::filesystem::remove_all(directory_, ec);
+}
+
+bool OperatorDaemon::start(const Options &options)
+{
+	int out_pipe[2], err_pipe[2];
+	if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
+		error_ = "pipe failed";
+		return false;
+	}
+	std::vector<std::string> argv = options.prefix;
+	argv.push_back(rstwatchd_path());
+	argv.insert(argv.end(), {"--json", "--socket", socket_path_, "--metrics-listen",
+	                         "127.0.0.1:0", "--config", options.config});
+	argv.insert(argv.end(), options.args.begin(), options.args.end());
+	pid_ = spawn(argv, options.env, out_pipe[1], err_pipe[1]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	stdout_reader_ = std::thread([this, fd = out_pipe[0]] { read_stdout(fd); });
+	stderr_reader_ = std::thread([this, fd = err_pipe[0]] { read_stderr(fd); });
+
+	std::unique_lock lock(mutex_);
+	bool done = changed_.wait_for(lock, std::chrono::seconds(30), [this] {
+		return stderr_.find("rstwatchd: ready") != std::string::npos || exited_;
+	});
+	size_t ready = stderr_.find("rstwatchd: ready");
+	if (ready == std::string::npos) {
+		error_ = done ? "rstwatchd exited before it was ready: " + stderr_
+		              : "rstwatchd did not become ready within 30 s: " + stderr_;
+		return false;
+	}
+	std::string line = stderr_.substr(ready, stderr_.find('\n', ready) - ready);
+	size_t at = line.find("http://127.0.0.1:");
+	if (at != std::string::npos)
+		metrics_port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 17)));
+	return true;
+}
+
+void OperatorDaemon::read_stdout(int fd)
+{
+	std::string partial;
+	read_all(fd, mutex_, changed_, [this, &partial](const std::string &data) {
+		partial += data;
+		size_t newline;
+		while ((newline = partial.find('\n')) != std::string::npos) {
+			nlohmann::json event =
+			    nlohmann::json::parse(partial.substr(0, newline), nullptr, false);
+			if (!event.is_discarded())
+				events_.push_back(std::move(event));
+			partial.erase(0, newline + 1);
+		}
+	});
+}
+
+void OperatorDaemon::read_stderr(int fd)
+{
+	read_all(fd, mutex_, changed_, [this](const std::string &data) { stderr_ += data; });
+	std::lock_guard lock(mutex_);
+	exited_ = true;
+	changed_.notify_all();
+}
+
+CommandResult OperatorDaemon::stop(int signal)
+{
+	CommandResult result;
+	if (pid_ > 0 && !reaped_) {
+		kill(pid_, signal);
+		result.exit_code = wait_exit_code(pid_);
+		reaped_ = true;
+	}
+	if (stdout_reader_.joinable())
+		stdout_reader_.join();
+	if (stderr_reader_.joinable())
+		stderr_reader_.join();
+	result.err = stderr_text();
+	return result;
+}
+
+void OperatorDaemon::send_signal(int signal) const
+{
+	if (pid_ > 0 && !reaped_)
+		kill(pid_, signal);
+}
+
+bool OperatorDaemon::running() const
+{
+	return pid_ > 0 && !reaped_ && kill(pid_, 0) == 0;
+}
+
+std::string OperatorDaemon::stderr_text()
+{
+	std::lock_guard lock(mutex_);
+	return stderr_;
+}
+
+bool OperatorDaemon::wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout)
+{
+	std::unique_lock lock(mutex_);
+	return changed_.wait_for(lock, timeout,
+	                         [&] { return stderr_.find(text) != std::string::npos; });
+}
+
+std::vector<nlohmann::json>
+OperatorDaemon::wait_for_events(const std::function<bool(const nlohmann::json &)> &predicate,
+                                size_t count, std::chrono::milliseconds timeout)
+{
+	std::vector<nlohmann::json> matching;
+	std::unique_lock lock(mutex_);
+	changed_.wait_for(lock, timeout, [&] {
+		matching.clear();
+		for (const nlohmann::json &event : events_) {
+			if (predicate(event))
+				matching.push_back(event);
+		}
+		return matching.size() >= count || exited_;
+	});
+	return matching;
+}
+
+std::string OperatorDaemon::scrape() const
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return "";
+	sockaddr_in address{};
+	address.sin_family = AF_INET;
+	address.sin_port = htons(metrics_port_);
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	timeval timeout{10, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	std::string response;
+	if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0) {
+		const char request[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+		if (send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) ==
+		    static_cast<ssize_t>(sizeof(request) - 1)) {
+			char buffer[65536];
+			ssize_t n;
+			while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+				response.append(buffer, static_cast<size_t>(n));
+		}
+	}
+	close(fd);
+	size_t body = response.find("\r\n\r\n");
+	if (response.rfind("HTTP/1.", 0) != 0 || response.find(" 200 ") > 12 ||
+	    body == std::string::npos)
+		return "";
+	return response.substr(body + 4);
+}
+
+CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,
+                                       const std::vector<std::string> &prefix) const
+{
+	std::vector<std::string> argv = prefix;
+	argv.push_back(rstwatch_client_path());
+	argv.insert(argv.end(), {"--socket", socket_path_});
+	argv.insert(argv.end(), args.begin(), args.end());
+	return run_capture(argv);
+}
+
+pid_t refused_connects(const std::string &comm, uint16_t port, int count)
+{
+	Child client(comm, [port, count](const Channel &channel) {
+		uint32_t refused = 0;
+		for (int i = 0; i < count; i++) {
+			uint16_t client_port = 0;
+			int fd = connect_from_known_port(AF_INET, port, client_port);
+			if (fd == -ECONNREFUSED)
+				refused++;
+			else if (fd >= 0)
+				close(fd);
+		}
+		channel.send(refused);
+	});
+	uint32_t refused = client.channel().receive(std::chrono::seconds(30));
+	if (refused != static_cast<uint32_t>(count))
+		throw std::runtime_error("only " + std::to_string(refused) + " of " +
+		                         std::to_string(count) + " connects were refused");
+	if (client.wait() != 0)
+		throw std::runtime_error(comm + " failed");
+	return client.pid();
+}
+
+BackgroundCommand::BackgroundCommand(const std::vector<std::string> &argv)
+{
+	int out_pipe[2];
+	if (pipe2(out_pipe, O_CLOEXEC))
+		throw std::runtime_error("pipe failed");
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid_ = spawn(argv, {}, out_pipe[1], devnull);
+	close(out_pipe[1]);
+	close(devnull);
+	stdout_fd_ = out_pipe[0];
+}
+
+BackgroundCommand::~BackgroundCommand()
+{
+	stop();
+	close(stdout_fd_);
+}
+
+std::optional<std::string> BackgroundCommand::read_line(std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		size_t newline = buffer_.find('\n');
+		if (newline != std::string::npos) {
+			std::string line = buffer_.substr(0, newline);
+			buffer_.erase(0, newline + 1);
+			return line;
+		}
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		pollfd ready{stdout_fd_, POLLIN, 0};
+		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
+			return std::nullopt;
+		char chunk[65536];
+		ssize_t n = read(stdout_fd_, chunk, sizeof(chunk));
+		if (n <= 0)
+			return std::nullopt;
+		buffer_.append(chunk, static_cast<size_t>(n));
+	}
+}
+
+int BackgroundCommand::stop()
+{
+	if (pid_ <= 0 || reaped_)
+		return -1;
+	kill(pid_, SIGTERM);
+	reaped_ = true;
+	return wait_exit_code(pid_);
+}
+
+RawQueryClient::RawQueryClient(const std::string &path)
+{
+	fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un address{};
+	address.sun_family = AF_UNIX;
+	std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+	if (connect(fd_, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0) {
+		error_ = errno;
+		close(fd_);
+		fd_ = -1;
+	}
+}
+
+RawQueryClient::~RawQueryClient()
+{
+	if (fd_ >= 0)
+		close(fd_);
+}
+
+bool RawQueryClient::send(const std::string &data) const
+{
+	size_t sent = 0;
+	while (sent < data.size()) {
+		ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+		if (n <= 0)
+			return false;
+		sent += static_cast<size_t>(n);
+	}
+	return true;
+}
+
+std::optional<std::string> RawQueryClient::read_line(std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		size_t newline = buffer_.find('\n');
+		if (newline != std::string::npos) {
+			std::string line = buffer_.substr(0, newline);
+			buffer_.erase(0, newline + 1);
+			return line;
+		}
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		pollfd ready{fd_, POLLIN, 0};
+		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
+			return std::nullopt;
+		char chunk[65536];
+		ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+		if (n <= 0)
+			return std::nullopt;
+		buffer_.append(chunk, static_cast<size_t>(n));
+	}
+}
+
+bool RawQueryClient::wait_closed(std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		pollfd ready{fd_, POLLIN, 0};
+		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
+			return false;
+		char chunk[65536];
+		ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return true;
+		if (n > 0)
+			buffer_.append(chunk, static_cast<size_t>(n));
+	}
+}
+
+NotifySocket::NotifySocket(const std::string &path) : path_(path)
+{
+	fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sockaddr_un address{};
+	address.sun_family = AF_UNIX;
+	std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+	unlink(path.c_str());
+	if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
+		throw std::runtime_error("cannot bind the notify socket " + path + ": " +
+		                         strerror(errno));
+}
+
+NotifySocket::~NotifySocket()
+{
+	close(fd_);
+	unlink(path_.c_str());
+}
+
+std::optional<std::string> NotifySocket::receive(std::chrono::milliseconds timeout)
+{
+	pollfd ready{fd_, POLLIN, 0};
+	if (poll(&ready, 1, static_cast<int>(timeout.count())) <= 0)
+		return std::nullopt;
+	char buffer[4096];
+	ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+	if (n < 0)
+		return std::nullopt;
+	seen_.emplace_back(buffer, static_cast<size_t>(n));
+	return seen_.back();
+}
+
+std::optional<std::string> NotifySocket::wait_for(const std::string &text,
+                                                  std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0)
+			return std::nullopt;
+		std::optional<std::string> message = receive(left);
+		if (!message)
+			return std::nullopt;
+		if (message->find(text) != std::string::npos)
+			return message;
+	}
+}
+
+} // namespace rstwatch::test

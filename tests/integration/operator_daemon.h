@@ -1,0 +1,202 @@
+// The real rstwatchd as the operator tests need it: its own temp directory
+// (query socket, config file, notify socket), an ephemeral /metrics port,
+// an optional wrapper (setpriv) and environment, and helpers that scrape
+// /metrics over HTTP and run the real rstwatch client.
+#pragma once
+
+#include "test_support.h"
+
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace rstwatch::test
+{
+
+struct CommandResult {
+	int exit_code = -1; // -1 when killed by a signal or timed out
+	std::string out;
+	std::string err;
+};
+
+// Runs argv to completion with extra "NAME=value" environment entries.
+CommandResult run_capture(const std::vector<std::string> &argv,
+                          const std::vector<std::string> &env = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+std::string rstwatch_client_path();
+
+// The value of one series in a /metrics scrape ("name{labels}" exactly as
+// exposed), nullopt when the scrape does not have it.
+std::optional<double> metric(const std::string &scrape, const std::string &series);
+// Number of sample lines (series) in a scrape.
+size_t series_count(const std::string &scrape);
+
+class OperatorDaemon
+{
+public:
+	struct Options {
+		std::vector<std::string> args;   // besides --json, --socket, --metrics-listen
+		std::vector<std::string> prefix; // a wrapper command, e.g. setpriv
+		std::vector<std::string> env;    // extra "NAME=value"
+		// The host's /etc/rstwatch/rstwatch.conf never leaks into a test.
+		std::string config = "/dev/null";
+	};
+
+	// `name` makes the temp directory recognizable.
+	explicit OperatorDaemon(const std::string &name);
+	~OperatorDaemon();
+	OperatorDaemon(const OperatorDaemon &) = delete;
+	OperatorDaemon &operator=(const OperatorDaemon &) = delete;
+
+	// Starts rstwatchd and waits for its "ready" line; false (reason in
+	// error()) when it exits or does not get ready.
+	bool start(const Options &options);
+	// SIGTERM (or `signal`), then waits for the exit.
+	CommandResult stop(int signal = SIGTERM);
+	void send_signal(int signal) const;
+	bool running() const;
+
+	const std::string &error() const { return error_; }
+	pid_t pid() const { return pid_; }
+	const std::string &directory() const { return directory_; }
+	const std::string &socket_path() const { return socket_path_; }
+	uint16_t metrics_port() const { return metrics_port_; }
+	std::string stderr_text();
+
+	// Waits until stderr contains `text`.
+	bool wait_for_stderr(const std::string &text,
+	                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	// Waits until the JSON events on stdout satisfy `enough` (given all
+	// of them so far); returns those matching `predicate`.
+	std::vector<nlohmann::json>
+	wait_for_events(const std::function<bool(const nlohmann::json &)> &predicate, size_t count,
+	                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+	// GET /metrics over HTTP; "" when the request fails.
+	std::string scrape() const;
+	// Runs the rstwatch client against this daemon's socket.
+	CommandResult rstwatch(const std::vector<std::string> &args,
+	                       const std::vector<std::string> &prefix = {}) const;
+
+private:
+	void read_stdout(int fd);
+	void read_stderr(int fd);
+
+	std::string directory_;
+	std::string socket_path_;
+	uint16_t metrics_port_ = 0;
+	pid_t pid_ = -1;
+	bool reaped_ = false;
+	std::thread stdout_reader_;
+	std::thread stderr_reader_;
+	std::mutex mutex_;
+	std::condition_variable changed_;
+	std::vector<nlohmann::json> events_;
+	std::string stderr_;
+	bool exited_ = false;
+	std::string error_;
+};
+
+// A process named `comm` connects `count` times to `port` on 127.0.0.1,
+// where the test holds a socket bound but not listening: each connect is
+// refused with a reset (sent: refused, received: peer_refused). Returns
+// the process id once it has exited.
+pid_t refused_connects(const std::string &comm, uint16_t port, int count);
+
+// Root is needed to load BPF; outside CI a test without it skips.
+#define RSTWATCH_REQUIRE_ROOT()                                                                    \
+	do {                                                                                       \
+		if (geteuid() != 0) {                                                              \
+			if (::rstwatch::test::running_in_ci())                                     \
+				FAIL() << "integration tests need root in CI";                     \
+			GTEST_SKIP() << "skipping: integration tests need root";                   \
+		}                                                                                  \
+	} while (0)
+
+// A command running alongside the test (rstwatch follow), its stdout read
+// line by line; killed when the object goes.
+class BackgroundCommand
+{
+public:
+	explicit BackgroundCommand(const std::vector<std::string> &argv);
+	~BackgroundCommand();
+	BackgroundCommand(const BackgroundCommand &) = delete;
+	BackgroundCommand &operator=(const BackgroundCommand &) = delete;
+
+	// The next stdout line, or nullopt on timeout or end of output.
+	std::optional<std::string>
+	read_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	// SIGTERM and wait; the exit code (-1 for a signal).
+	int stop();
+	pid_t pid() const { return pid_; }
+
+private:
+	pid_t pid_ = -1;
+	int stdout_fd_ = -1;
+	bool reaped_ = false;
+	std::string buffer_;
+};
+
+// A unix stream connection speaking the query protocol by hand.
+class RawQueryClient
+{
+public:
+	// Connects; fd() is -1 and error() says why when it cannot.
+	explicit RawQueryClient(const std::string &path);
+	~RawQueryClient();
+	RawQueryClient(const RawQueryClient &) = delete;
+	RawQueryClient &operator=(const RawQueryClient &) = delete;
+
+	int fd() const { return fd_; }
+	int error() const { return error_; }
+	bool send(const std::string &data) const;
+	std::optional<std::string>
+	read_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	// Reads (and drops) until the daemon closes the connection; false if
+	// it is still open after the timeout.
+	bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+private:
+	int fd_ = -1;
+	int error_ = 0;
+	std::string buffer_;
+};
+
+// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+class NotifySocket
+{
+public:
+	explicit NotifySocket(const std::string &path);
+	~NotifySocket();
+	NotifySocket(const NotifySocket &) = delete;
+	NotifySocket &operator=(const NotifySocket &) = delete;
+
+	const std::string &path() const { return path_; }
+	// The next message, or nullopt after the timeout.
+	std::optional<std::string>
+	receive(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	// Receives until a message contains `text`; returns it, or nullopt.
+	// Every message received on the way is kept in seen().
+	std::optional<std::string>
+	wait_for(const std::string &text,
+	         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	const std::vector<std::string> &seen() const { return seen_; }
+
+private:
+	std::string path_;
+	int fd_ = -1;
+	std::vector<std::string> seen_;
+};
+
+} // namespace rstwatch::test
