@@ -448,6 +448,10 @@ backend hold
 	EXPECT_EQ(at_client["comm"], "rstw-client");
 	EXPECT_EQ(at_client["state"], "CLOSE_WAIT");
 	EXPECT_EQ(at_client["unacked_bytes"], 0);
+	// HAProxy shut the idle client with FIN then RST: the client had sent
+	// nothing for longer than the threshold, so it was an idle timeout.
+	EXPECT_EQ(at_client["cause"], "peer_idle_timeout");
+	EXPECT_EQ(at_client["unread_bytes"], 0);
 	expect_linked_to(at_client, to_client, haproxy, "haproxy");
 
 	backend.channel().send(0);
