@@ -6,6 +6,7 @@
 #include "event_format.h"
 #include "event_store.h"
 #include "metrics.h"
+#include "query_protocol.h"
 #include "query_server.h"
 #include "reset_event.h"
 #include "service_notify.h"
@@ -184,11 +185,12 @@ int Daemon::run()
 			metrics.observe(event);
 			if (config_.quiet)
 				continue;
-			std::string line = config_.json
-			                       ? event_to_json(event, state.output)
-			                             .dump(-1, ' ', false,
-			                                   nlohmann::json::error_handler_t::replace)
-			                       : event_to_text(event, state.output);
+			std::string line;
+			if (config_.json)
+				query::append_compact_json(line,
+				                           event_to_json(event, state.output));
+			else
+				line = event_to_text(event, state.output);
 			line.push_back('\n');
 			fwrite(line.data(), 1, line.size(), stdout);
 		}
@@ -322,13 +324,13 @@ int Daemon::run()
 		metrics.set_store(state.store.size(), state.store.capacity());
 		if (now - last_resync > kClockResyncInterval) {
 			state.clock.resync();
+			// Hand back what a storm or a large response left free in
+			// the heap: glibc keeps it otherwise, and RSS is a target.
+			malloc_trim(0);
 			last_resync = now;
 		}
 		if (now - last_decay > kMetricsDecayInterval) {
 			metrics.decay();
-			// Hand back what a storm or a large response left free in
-			// the heap: glibc keeps it otherwise, and RSS is a target.
-			malloc_trim(0);
 			last_decay = now;
 		}
 		state.notifier.feed_watchdog(now);

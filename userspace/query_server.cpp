@@ -25,6 +25,10 @@ namespace
 // to keep it busy, little enough that a large answer never sits in memory.
 constexpr size_t kOutputChunk = 64 * 1024;
 constexpr int kBacklog = 64;
+// Per wake-up, so a flood of connections or bytes cannot keep the loop from
+// getting back to the ring buffer; the rest waits for the next round.
+constexpr int kAcceptsPerWake = 64;
+constexpr int kReadsPerWake = 16;
 
 int64_t realtime_now_ns()
 {
@@ -234,7 +238,7 @@ void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
 
 void QueryServer::accept_clients(Clock::time_point now)
 {
-	for (;;) {
+	for (int accepted = 0; accepted < kAcceptsPerWake; accepted++) {
 		int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -333,7 +337,9 @@ void QueryServer::read_from(Client &client, Clock::time_point now)
 {
 	char buffer[4096];
 	// Reading stops past the request limit; process_input reports it.
-	while (!client.input_closed && client.input.size() <= limits_.max_request_bytes) {
+	for (int reads = 0; reads < kReadsPerWake && !client.input_closed &&
+			    client.input.size() <= limits_.max_request_bytes;
+	     reads++) {
 		ssize_t n = recv(client.fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
 		if (n > 0) {
 			if (!client.follower)
@@ -478,9 +484,8 @@ void QueryServer::fill_output(Client &client)
 	while (client.unsent() < kOutputChunk && client.next_pending < client.pending.size()) {
 		if (client.next_pending > 0)
 			client.output.push_back(',');
-		client.output +=
-		    event_to_json(client.pending[client.next_pending], output_)
-		        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+		query::append_compact_json(
+		    client.output, event_to_json(client.pending[client.next_pending], output_));
 		client.next_pending++;
 	}
 	if (client.next_pending == client.pending.size()) {
@@ -572,9 +577,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 				continue;
 			// Serialized once per event, only if someone wants it.
 			if (line.empty()) {
-				line = event_to_json(event, output_)
-				           .dump(-1, ' ', false,
-				                 nlohmann::json::error_handler_t::replace);
+				query::append_compact_json(line, event_to_json(event, output_));
 				line.push_back('\n');
 			}
 			if (client->unsent() + line.size() > limits_.follower_buffer_bytes) {

@@ -195,7 +195,7 @@ bool OperatorDaemon::start(const Options &options)
 	}
 	std::vector<std::string> argv = options.prefix;
 	argv.push_back(rstwatchd_path());
-	argv.insert(argv.end(), {"--json", "--socket", socket_path_, "--metrics-listen",
+	argv.insert(argv.end(), {"--quiet", "--socket", socket_path_, "--metrics-listen",
 	                         "127.0.0.1:0", "--config", options.config});
 	argv.insert(argv.end(), options.args.begin(), options.args.end());
 	pid_ = spawn(argv, options.env, out_pipe[1], err_pipe[1]);
@@ -223,18 +223,9 @@ bool OperatorDaemon::start(const Options &options)
 
 void OperatorDaemon::read_stdout(int fd)
 {
-	std::string partial;
-	read_all(fd, mutex_, changed_, [this, &partial](const std::string &data) {
-		partial += data;
-		size_t newline;
-		while ((newline = partial.find('\n')) != std::string::npos) {
-			nlohmann::json event =
-			    nlohmann::json::parse(partial.substr(0, newline), nullptr, false);
-			if (!event.is_discarded())
-				events_.push_back(std::move(event));
-			partial.erase(0, newline + 1);
-		}
-	});
+	// Drained so rstwatchd never blocks on a full pipe; with --quiet it
+	// writes nothing there.
+	read_all(fd, mutex_, changed_, [](const std::string &) {});
 }
 
 void OperatorDaemon::read_stderr(int fd)
@@ -285,23 +276,6 @@ bool OperatorDaemon::wait_for_stderr(const std::string &text, std::chrono::milli
 	                         [&] { return stderr_.find(text) != std::string::npos; });
 }
 
-std::vector<nlohmann::json>
-OperatorDaemon::wait_for_events(const std::function<bool(const nlohmann::json &)> &predicate,
-                                size_t count, std::chrono::milliseconds timeout)
-{
-	std::vector<nlohmann::json> matching;
-	std::unique_lock lock(mutex_);
-	changed_.wait_for(lock, timeout, [&] {
-		matching.clear();
-		for (const nlohmann::json &event : events_) {
-			if (predicate(event))
-				matching.push_back(event);
-		}
-		return matching.size() >= count || exited_;
-	});
-	return matching;
-}
-
 std::string OperatorDaemon::scrape() const
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -330,6 +304,29 @@ std::string OperatorDaemon::scrape() const
 	    body == std::string::npos)
 		return "";
 	return response.substr(body + 4);
+}
+
+std::vector<nlohmann::json> OperatorDaemon::query_events(const std::vector<std::string> &filters,
+                                                         size_t count,
+                                                         std::chrono::milliseconds timeout) const
+{
+	std::vector<std::string> args = {"recent", "--json", "-n", "10000"};
+	args.insert(args.end(), filters.begin(), filters.end());
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	std::vector<nlohmann::json> events;
+	for (;;) {
+		events.clear();
+		CommandResult result = rstwatch(args);
+		std::istringstream lines(result.out);
+		for (std::string line; std::getline(lines, line);) {
+			nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+			if (!event.is_discarded())
+				events.push_back(std::move(event));
+		}
+		if (events.size() >= count || std::chrono::steady_clock::now() > deadline)
+			return events;
+		usleep(20000);
+	}
 }
 
 CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,

@@ -1,7 +1,10 @@
-// The real rstwatchd as the operator tests need it: its own temp directory
-// (query socket, config file, notify socket), an ephemeral /metrics port,
-// an optional wrapper (setpriv) and environment, and helpers that scrape
-// /metrics over HTTP and run the real rstwatch client.
+// The real rstwatchd (--quiet) as the operator tests need it: its own temp
+// directory (query socket, config file, notify socket), an ephemeral
+// /metrics port, an optional wrapper (setpriv) and environment, and helpers
+// that read events back with the real rstwatch client and scrape /metrics
+// over HTTP. Events are queried, not read from stdout: a daemon printing
+// JSON for every reset falls behind a storm that a benchmark on the same
+// machine may be running.
 #pragma once
 
 #include "test_support.h"
@@ -77,12 +80,12 @@ public:
 	// Waits until stderr contains `text`.
 	bool wait_for_stderr(const std::string &text,
 	                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
-	// Waits until the JSON events on stdout satisfy `enough` (given all
-	// of them so far); returns those matching `predicate`.
-	std::vector<nlohmann::json>
-	wait_for_events(const std::function<bool(const nlohmann::json &)> &predicate, size_t count,
-	                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+	// Polls `rstwatch recent --json` with these filters until it returns
+	// at least `count` events; returns what it got last.
+	std::vector<nlohmann::json>
+	query_events(const std::vector<std::string> &filters, size_t count,
+	             std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 	// GET /metrics over HTTP; "" when the request fails.
 	std::string scrape() const;
 	// Runs the rstwatch client against this daemon's socket.
@@ -102,7 +105,6 @@ private:
 	std::thread stderr_reader_;
 	std::mutex mutex_;
 	std::condition_variable changed_;
-	std::vector<nlohmann::json> events_;
 	std::string stderr_;
 	bool exited_ = false;
 	std::string error_;

@@ -75,16 +75,13 @@ TEST_F(OperatorMetrics, CountersMoveByExactlyTheResetsCaused)
 	ASSERT_FALSE(before.empty()) << "no /metrics on port " << daemon_->metrics_port();
 	pid_t client = refused_connects("opm-refused", port, kResets);
 
-	// Every event has been drained once both ends of every reset are on
-	// stdout; the kernel counts before it queues, so totals are in too.
-	auto sent = daemon_->wait_for_events(
-	    [&](const json &e) { return e["direction"] == "sent" && e["local_port"] == port; },
-	    kResets);
-	auto received = daemon_->wait_for_events(
-	    [&](const json &e) {
-		    return e["direction"] == "received" && e["remote_port"] == port &&
-		           e["comm"] == "opm-refused";
-	    },
+	// Every event has been drained once both ends of every reset are in
+	// the store; the kernel counts before it queues, so totals are in too.
+	const std::string port_text = std::to_string(port);
+	auto sent =
+	    daemon_->query_events({"--local-port", port_text, "--direction", "sent"}, kResets);
+	auto received = daemon_->query_events(
+	    {"--remote-port", port_text, "--direction", "received", "--comm", "opm-refused"},
 	    kResets);
 	ASSERT_EQ(sent.size(), static_cast<size_t>(kResets));
 	ASSERT_EQ(received.size(), static_cast<size_t>(kResets));
@@ -171,9 +168,8 @@ TEST(OperatorMetricsDefaults, SeriesStayUnder500)
 	int bound = bound_socket(AF_INET, port);
 	for (int i = 0; i < kProcesses; i++)
 		refused_connects("opm-many-" + std::to_string(i), port, 1);
-	auto received = daemon.wait_for_events(
-	    [&](const json &e) { return e["direction"] == "received" && e["remote_port"] == port; },
-	    kProcesses);
+	auto received = daemon.query_events(
+	    {"--remote-port", std::to_string(port), "--direction", "received"}, kProcesses);
 	close(bound);
 	ASSERT_EQ(received.size(), static_cast<size_t>(kProcesses));
 	std::string scrape = daemon.scrape();

@@ -52,13 +52,13 @@ protected:
 		if (geteuid() != 0)
 			return;
 		daemon_ = std::make_unique<OperatorDaemon>("query");
-		if (!daemon_->start({.args = {"--socket-group", kGroup, "--client-read-timeout-ms",
-		                              kReadTimeoutMs, "--client-write-timeout-ms",
-		                              kWriteTimeoutMs, "--follower-buffer-bytes", "65536",
-		                              "--max-clients-per-uid", "4", "--quiet",
-		                              // Room for the scenarios' events even while
-		                              // a benchmark storms the same machine.
-		                              "--store-events", "262144"}}))
+		if (!daemon_->start(
+		        {.args = {"--socket-group", kGroup, "--client-read-timeout-ms",
+		                  kReadTimeoutMs, "--client-write-timeout-ms", kWriteTimeoutMs,
+		                  "--follower-buffer-bytes", "65536", "--max-clients-per-uid", "4",
+		                  // Room for the scenarios' events even while
+		                  // a benchmark storms the same machine.
+		                  "--store-events", "262144"}}))
 			start_error_ = daemon_->error();
 	}
 	static void TearDownTestSuite()

@@ -50,9 +50,8 @@ TEST(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
 	NotifySocket notify(daemon.directory() + "/notify.sock");
 	const std::string config = daemon.directory() + "/rstwatch.conf";
 	write_file(config, "store-events = 1000\n");
-	ASSERT_TRUE(daemon.start({.args = {"--quiet"},
-	                          .env = {"NOTIFY_SOCKET=" + notify.path(), "WATCHDOG_USEC=200000"},
-	                          .config = config}))
+	ASSERT_TRUE(daemon.start(
+	    {.env = {"NOTIFY_SOCKET=" + notify.path(), "WATCHDOG_USEC=200000"}, .config = config}))
 	    << daemon.error();
 
 	std::optional<std::string> ready = notify.wait_for("READY=1");
@@ -222,9 +221,8 @@ TEST(OperatorService, UnitCapabilitySetAttachesAndAttributes)
 	int bound = bound_socket(AF_INET, port);
 	pid_t client = refused_connects("opc-client", port, kResets);
 	close(bound);
-	auto received = daemon.wait_for_events(
-	    [&](const json &e) { return e["direction"] == "received" && e["remote_port"] == port; },
-	    kResets);
+	auto received = daemon.query_events(
+	    {"--remote-port", std::to_string(port), "--direction", "received"}, kResets);
 	ASSERT_EQ(received.size(), static_cast<size_t>(kResets));
 	for (const json &event : received) {
 		EXPECT_EQ(event["comm"], "opc-client");
