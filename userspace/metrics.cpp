@@ -503,12 +503,12 @@ std::string validate_listen_address(const std::string &listen)
 	    std::stoul(port) > 65535)
 		return "port " + port + " is not a number from 0 to 65535";
 	unsigned char address[16];
-	if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-		if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), address) != 1)
-			return host + " is not an IPv6 address";
-	} else if (inet_pton(AF_INET, host.c_str(), address) != 1) {
-		return host + " is not an IPv4 address (write IPv6 as [::1])";
-	}
+	// civetweb, which serves /metrics, is built without IPv6 in Debian.
+	if (host.find(':') != std::string::npos || host.find('[') != std::string::npos)
+		return "IPv6 is not supported (Debian's civetweb, which serves /metrics, is built "
+		       "without it); listen on an IPv4 address, 0.0.0.0 for all";
+	if (inet_pton(AF_INET, host.c_str(), address) != 1)
+		return host + " is not an IPv4 address";
 	return "";
 }
 

@@ -154,8 +154,8 @@ private:
 class MetricsExposer
 {
 public:
-	// `listen` is "address:port" ("127.0.0.1:9479", "[::1]:9479", port 0
-	// for any free one). Throws Error when it cannot listen there.
+	// `listen` is "IPv4-address:port" ("127.0.0.1:9479", port 0 for any
+	// free one). Throws Error when it cannot listen there.
 	MetricsExposer(const std::string &listen, const ResetMetrics &metrics);
 	~MetricsExposer();
 	MetricsExposer(const MetricsExposer &) = delete;

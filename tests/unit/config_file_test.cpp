@@ -58,7 +58,7 @@ TEST_F(ConfigFile, DefaultsWithoutAFile)
 TEST_F(ConfigFile, FileSetsOptionsAndTheCommandLineWins)
 {
 	write("# comment\n"
-	      "metrics-listen = \"[::1]:9100\"\n"
+	      "metrics-listen = \"0.0.0.0:9100\"\n"
 	      "store-events = 1000\n"
 	      "top-series = 5\n"
 	      "quiet = true\n"
@@ -68,7 +68,7 @@ TEST_F(ConfigFile, FileSetsOptionsAndTheCommandLineWins)
 	ASSERT_TRUE(outcome.config) << outcome.message;
 	const DaemonConfig &config = *outcome.config;
 	EXPECT_EQ(config.config_path, path_);
-	EXPECT_EQ(config.metrics_listen, "[::1]:9100");
+	EXPECT_EQ(config.metrics_listen, "0.0.0.0:9100");
 	EXPECT_EQ(config.store_capacity, 2000u);
 	EXPECT_EQ(config.top_series, 5u);
 	EXPECT_TRUE(config.quiet);
