@@ -18,7 +18,8 @@ void EventStore::append(const ResetEvent &event)
 		// Not yet wrapped: head_ stays 0 and slots are in id order.
 		// Grown by hand so the vector never reserves past the capacity.
 		if (slots_.size() == slots_.capacity())
-			slots_.reserve(std::min(capacity_, std::max<size_t>(1024, 2 * slots_.size())));
+			slots_.reserve(
+			    std::min(capacity_, std::max<size_t>(1024, 2 * slots_.size())));
 		slots_.push_back(event);
 		size_ = slots_.size();
 		return;

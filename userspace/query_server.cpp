@@ -338,7 +338,7 @@ void QueryServer::read_from(Client &client, Clock::time_point now)
 	char buffer[4096];
 	// Reading stops past the request limit; process_input reports it.
 	for (int reads = 0; reads < kReadsPerWake && !client.input_closed &&
-			    client.input.size() <= limits_.max_request_bytes;
+	                    client.input.size() <= limits_.max_request_bytes;
 	     reads++) {
 		ssize_t n = recv(client.fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
 		if (n > 0) {
