@@ -52,8 +52,10 @@ std::optional<gid_t> find_group(const std::string &name)
 	return found->gr_gid;
 }
 
-// The runtime directory: created 0750 when missing. An existing one is left
-// as it is (systemd's RuntimeDirectory= made it, or the operator chose it).
+// The runtime directory: created 0750 when missing. An existing one that is
+// ours and closed to others (systemd's RuntimeDirectory=, root:root 0750) is
+// given to the socket group so its members can reach the socket; any other
+// existing directory (/tmp, /run) is left exactly as it is.
 void prepare_directory(const std::filesystem::path &directory, std::optional<gid_t> group)
 {
 	struct stat info {
@@ -62,6 +64,15 @@ void prepare_directory(const std::filesystem::path &directory, std::optional<gid
 		if (!S_ISDIR(info.st_mode))
 			throw Error("query socket directory " + directory.string() +
 			            " exists and is not a directory");
+		bool private_to_us = info.st_uid == geteuid() && (info.st_mode & 0007) == 0;
+		if (group && private_to_us && info.st_gid != *group) {
+			if (chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0 ||
+			    chmod(directory.c_str(), (info.st_mode & 07777) | 0050) != 0)
+				fprintf(
+				    stderr,
+				    "rstwatchd: warning: cannot give %s to the socket group: %s\n",
+				    directory.c_str(), errno_text(errno).c_str());
+		}
 		return;
 	}
 	if (errno != ENOENT)

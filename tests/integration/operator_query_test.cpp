@@ -305,6 +305,28 @@ TEST_F(OperatorQuery, SocketIsCreatedWithSafePermissions)
 	EXPECT_EQ(directory_info.st_gid, kGroupId);
 }
 
+// systemd's RuntimeDirectory= makes /run/rstwatch root:root 0750 before the
+// daemon starts: rstwatchd hands it to the socket group, or group members
+// could not reach the socket.
+TEST(OperatorQueryRuntimeDirectory, ExistingPrivateDirectoryGoesToTheGroup)
+{
+	RSTWATCH_REQUIRE_ROOT();
+	OperatorDaemon daemon("rundir");
+	const std::string directory = daemon.directory() + "/run";
+	ASSERT_EQ(mkdir(directory.c_str(), 0700), 0);
+	ASSERT_TRUE(daemon.start({.args = {"--socket-group", kGroup}})) << daemon.error();
+	struct stat info {
+	};
+	ASSERT_EQ(stat(directory.c_str(), &info), 0);
+	EXPECT_EQ(info.st_gid, kGroupId);
+	EXPECT_EQ(info.st_mode & 07777, 0750u);
+	CommandResult member =
+	    daemon.rstwatch({"stats"}, {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+	                                "--clear-groups", "--"});
+	EXPECT_EQ(member.exit_code, 0) << member.err;
+	EXPECT_EQ(daemon.stop().exit_code, 0);
+}
+
 // setpriv runs the client as nobody, in or out of the socket's group.
 std::vector<std::string> as_nobody(const std::string &gid, const std::string &groups = "")
 {
