@@ -75,4 +75,48 @@ static __always_inline __u32 send_reset_tp_reason(void *ctx)
 	return (__u32)rec->reason;
 }
 
+/*
+ * v6.10 "trace: tcp: fully support trace_tcp_send_reset" gave tcp_send_reset
+ * a record of its own, struct trace_event_raw_tcp_send_reset. Before it the
+ * event was an instance of the tcp_event_sk_skb class, which fires only with
+ * a socket (see sent_resets_without_socket_traced in tracer.cpp), and its
+ * record was that class's: the same two pointers, elsewhere.
+ */
+struct trace_event_raw_tcp_event_sk_skb___old {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+static __always_inline const struct sock *send_reset_tp_sock(void *ctx)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		return ((struct trace_event_raw_tcp_send_reset *)ctx)->skaddr;
+	return ((struct trace_event_raw_tcp_event_sk_skb___old *)ctx)->skaddr;
+}
+
+static __always_inline const struct sk_buff *send_reset_tp_skb(void *ctx)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		return ((struct trace_event_raw_tcp_send_reset *)ctx)->skbaddr;
+	return ((struct trace_event_raw_tcp_event_sk_skb___old *)ctx)->skbaddr;
+}
+
+/*
+ * v6.4 "bpf: mark PTR_TO_MEM as non-null register type": before it the
+ * verifier does not know that a ring buffer record is non-NULL once it has
+ * been checked. Where the compiler turns a later "was it reserved?" test
+ * into a second test of the record pointer, an older verifier also walks
+ * the impossible branch on which the record is never submitted and rejects
+ * the program ("Unreleased reference"). The pointer is tested once, here;
+ * the answer is a scalar the compiler cannot trace back to the pointer, so
+ * every later test is of that scalar, which the verifier knows per path.
+ */
+static __always_inline bool ringbuf_record_reserved(const void *record)
+{
+	bool reserved = record != NULL;
+
+	asm volatile("" : "+r"(reserved));
+	return reserved;
+}
+
 #endif /* RSTWATCH_COMPAT_BPF_H */

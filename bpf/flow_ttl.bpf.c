@@ -67,12 +67,17 @@ int record_flow_ttl(struct __sk_buff *skb)
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return CGROUP_SKB_PASS;
-	flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!flow)
+	/* Storage is created for a baseline only: a RST on a flow with no
+	 * baseline proves nothing, and creating storage for every refused
+	 * connection would be the costliest thing this hook does. */
+	if (tcp_flags & RSTWATCH_TCP_FLAG_RST) {
+		flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, 0);
+		if (flow)
+			flow->rst_ttl = ttl;
 		return CGROUP_SKB_PASS;
-	if (tcp_flags & RSTWATCH_TCP_FLAG_RST)
-		flow->rst_ttl = ttl;
-	else if (flow->peer_ttl != ttl)
+	}
+	flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (flow && flow->peer_ttl != ttl)
 		flow->peer_ttl = ttl;
 	return CGROUP_SKB_PASS;
 }

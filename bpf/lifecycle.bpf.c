@@ -21,9 +21,14 @@ static __always_inline void handle_set_state(const struct sock *sk, int oldstate
 {
 	__u8 source;
 
+	/* A connection that never got established (a refused connect, an
+	 * aborted handshake) has no closer worth remembering, and skipping it
+	 * keeps reset storms of that kind off the maps. */
 	if (newstate == TCP_SYN_SENT)
 		source = RSTWATCH_OWNER_SOCKET;
-	else if (newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+	else if ((newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 ||
+		  newstate == TCP_LAST_ACK) &&
+		 oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE)
 		source = RSTWATCH_OWNER_CLOSER;
 	else
 		return;

@@ -74,6 +74,8 @@ struct {
  * never fill it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	/* Per-CPU LRU lists: no global lock on the connect/close path. */
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct rstwatch_owner);
@@ -83,6 +85,7 @@ struct {
  * replaced the closed socket. LRU: entries simply age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, struct rstwatch_flow_key);
 	__type(value, struct rstwatch_owner);

@@ -20,8 +20,8 @@ static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *
 	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	__u32 zero = 0;
 
-	*reserved = event != NULL;
-	if (!event) {
+	*reserved = ringbuf_record_reserved(event);
+	if (!*reserved) {
 		count(RSTWATCH_CNT_LOST_EVENTS);
 		event = bpf_map_lookup_elem(&scratch_event, &zero);
 		if (!event)
@@ -37,15 +37,18 @@ static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *
 
 static __always_inline void finish_event(struct rstwatch_event *event, bool reserved)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP, avail;
 
 	event->cause = rstwatch_classify(event, &classify_config);
 	count_in(&resets_by_cause, (event->direction - 1) * RSTWATCH_CAUSE_COUNT + event->cause);
 	if (!reserved)
 		return;
-	/* Wake the reader only when the ring is filling up; it drains on a
-	 * timer otherwise. */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	/* Wake the reader once, with the record that makes the ring cross the
+	 * threshold; it drains on a timer otherwise. Waking it for every record
+	 * above the threshold costs an interrupt per reset (a VM exit on
+	 * virtual machines) exactly when the reader is already behind. */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail >= wakeup_bytes && avail < wakeup_bytes + sizeof(*event))
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
 }
@@ -148,7 +151,7 @@ int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
 SEC("tracepoint/tcp/tcp_send_reset")
 int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	handle_send_reset(ctx->skaddr, ctx->skbaddr, send_reset_tp_reason(ctx));
+	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx), send_reset_tp_reason(ctx));
 	return 0;
 }
 

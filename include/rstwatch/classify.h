@@ -50,6 +50,14 @@ RSTWATCH_INLINE int rstwatch_flag(const struct rstwatch_event *e, __u32 flag)
 	return (e->flags & flag) != 0;
 }
 
+/* A kernel without enum sk_rst_reason (before 6.10) gives every config
+ * value as RSTWATCH_REASON_UNAVAILABLE, and every event the same: equal, but
+ * no evidence of anything. */
+RSTWATCH_INLINE int rstwatch_reason_is(__u32 reason, __u32 wanted)
+{
+	return reason != RSTWATCH_REASON_UNAVAILABLE && reason == wanted;
+}
+
 RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 					    const volatile struct rstwatch_classify_config *config)
 {
@@ -72,25 +80,28 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 	 * mini socket: the application had already closed. */
 	if (rstwatch_flag(e, RSTWATCH_F_TW_FIN_WAIT2) && rstwatch_flag(e, RSTWATCH_F_HAS_SKB))
 		return RSTWATCH_CAUSE_DATA_AFTER_CLOSE;
-	if (e->state == RSTWATCH_TCP_TIME_WAIT || reason == config->timewait_socket)
+	if (e->state == RSTWATCH_TCP_TIME_WAIT ||
+	    rstwatch_reason_is(reason, config->timewait_socket))
 		return RSTWATCH_CAUSE_TIMEWAIT;
 
 	/* The application's own close(): the kernel checks unread data before
 	 * linger, and so do we. An exiting owner is the more specific cause. */
-	if (reason == config->abort_on_close ||
+	if (rstwatch_reason_is(reason, config->abort_on_close) ||
 	    (no_reason && owner_acting && e->unread_bytes > 0 && e->state == RSTWATCH_TCP_CLOSE))
 		return owner_exiting ? RSTWATCH_CAUSE_PROCESS_EXIT
 				     : RSTWATCH_CAUSE_CLOSE_WITH_UNREAD_DATA;
-	if (linger_zero && owner_acting && (no_reason || reason == config->tcp_state))
+	if (linger_zero && owner_acting &&
+	    (no_reason || rstwatch_reason_is(reason, config->tcp_state)))
 		return owner_exiting ? RSTWATCH_CAUSE_PROCESS_EXIT : RSTWATCH_CAUSE_LINGER_ZERO_CLOSE;
 
-	if (reason == config->abort_on_data)
+	if (rstwatch_reason_is(reason, config->abort_on_data))
 		return RSTWATCH_CAUSE_DATA_AFTER_CLOSE;
-	if (reason == config->keepalive_timeout)
+	if (rstwatch_reason_is(reason, config->keepalive_timeout))
 		return RSTWATCH_CAUSE_KEEPALIVE_TIMEOUT;
-	if (reason == config->abort_on_memory)
+	if (rstwatch_reason_is(reason, config->abort_on_memory))
 		return RSTWATCH_CAUSE_MEMORY_PRESSURE;
-	if (reason == config->disconnect_with_data || reason == config->tcp_state)
+	if (rstwatch_reason_is(reason, config->disconnect_with_data) ||
+	    rstwatch_reason_is(reason, config->tcp_state))
 		return RSTWATCH_CAUSE_DISCONNECT;
 	if (!no_reason)
 		return RSTWATCH_CAUSE_PROTOCOL;
