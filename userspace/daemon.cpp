@@ -112,6 +112,7 @@ struct Daemon::State {
 	UniqueFd epoll;
 	// Reused for every drain: decoding allocates nothing per event.
 	std::vector<ResetEvent> batch;
+	std::string line; // reused for every stdout line
 	uint64_t events = 0;
 	uint64_t decode_errors = 0;
 	int64_t started_ns = realtime_now_ns();
@@ -185,14 +186,13 @@ int Daemon::run()
 			metrics.observe(event);
 			if (config_.quiet)
 				continue;
-			std::string line;
+			state.line.clear();
 			if (config_.json)
-				query::append_compact_json(line,
-				                           event_to_json(event, state.output));
+				append_event_json(state.line, event, state.output);
 			else
-				line = event_to_text(event, state.output);
-			line.push_back('\n');
-			fwrite(line.data(), 1, line.size(), stdout);
+				state.line = event_to_text(event, state.output);
+			state.line.push_back('\n');
+			fwrite(state.line.data(), 1, state.line.size(), stdout);
 		}
 		// One flush per drain, not per event.
 		if (!config_.quiet)

@@ -1,11 +1,15 @@
 #include "event_format.h"
 
+#include "json_text.h"
+
 #include <cstring>
 #include <sstream>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-namespace {
+namespace
+{
 
 bool has(const rstwatch_event &raw, uint32_t flag)
 {
@@ -24,9 +28,10 @@ std::string comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
 	return std::string(comm, strnlen(comm, RSTWATCH_COMM_LEN));
 }
 
-} // namespace
-
-nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
+// Every field of the JSON form, in order, handed to a sink: the one list
+// behind both the nlohmann::json object and the direct text writer.
+template <typename Sink>
+void visit_event_fields(const ResetEvent &event, const OutputContext &context, Sink &out)
 {
 	const ReasonNames &reasons = context.reasons;
 	const rstwatch_event &raw = event.raw;
@@ -34,100 +39,186 @@ nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &conte
 	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
 	const bool current_exiting = has(raw, RSTWATCH_F_CURRENT_EXITING);
 	const bool owner_exiting = has(raw, RSTWATCH_F_OWNER_EXITING);
+	const Classification why =
+	    classify(raw, context.classify, [&](uint32_t reason) { return reasons.name(reason); });
 
-	nlohmann::json j;
-	j["id"] = event.id;
-	j["timestamp"] = format_timestamp(event.realtime_ns);
-	j["timestamp_ns"] = event.realtime_ns;
-	j["direction"] = direction_name(raw.direction);
-	Classification why = classify(raw, context.classify,
-				      [&](uint32_t reason) { return reasons.name(reason); });
-	j["cause"] = cause_name(why.cause);
-	j["evidence"] = why.evidence;
-	j["remedy"] = why.remedy;
-	j["kernel_cause"] = cause_name(static_cast<Cause>(raw.cause));
-	j["kernel_reason"] = reasons.name(raw.kernel_reason);
+	out.number("id", event.id);
+	out.string("timestamp", format_timestamp(event.realtime_ns));
+	out.number("timestamp_ns", event.realtime_ns);
+	out.string("direction", direction_name(raw.direction));
+	out.string("cause", cause_name(why.cause));
+	out.strings("evidence", why.evidence);
+	out.string("remedy", why.remedy);
+	out.string("kernel_cause", cause_name(static_cast<Cause>(raw.cause)));
+	out.string("kernel_reason", reasons.name(raw.kernel_reason));
 	if (raw.kernel_reason == RSTWATCH_REASON_UNAVAILABLE)
-		j["kernel_reason_code"] = nullptr;
+		out.null("kernel_reason_code");
 	else
-		j["kernel_reason_code"] = raw.kernel_reason;
-	j["state"] = tcp_state_name(raw.state);
-	j["family"] = family_name(raw);
-	j["local"] = format_endpoint(raw, true);
-	j["remote"] = format_endpoint(raw, false);
-	j["local_addr"] = format_address(raw, true);
-	j["local_port"] = raw.local_port;
-	j["remote_addr"] = format_address(raw, false);
-	j["remote_port"] = raw.remote_port;
-	j["netns"] = raw.netns;
-	j["has_socket"] = has(raw, RSTWATCH_F_HAS_SOCKET);
-	j["reply_to_segment"] = has(raw, RSTWATCH_F_HAS_SKB);
-	j["reply_to_syn"] = has(raw, RSTWATCH_F_REPLY_TO_SYN);
-	j["segment_ttl"] = raw.segment_ttl;
+		out.number("kernel_reason_code", raw.kernel_reason);
+	out.string("state", tcp_state_name(raw.state));
+	out.string("family", family_name(raw));
+	out.string("local", format_endpoint(raw, true));
+	out.string("remote", format_endpoint(raw, false));
+	out.string("local_addr", format_address(raw, true));
+	out.number("local_port", raw.local_port);
+	out.string("remote_addr", format_address(raw, false));
+	out.number("remote_port", raw.remote_port);
+	out.number("netns", raw.netns);
+	out.boolean("has_socket", has(raw, RSTWATCH_F_HAS_SOCKET));
+	out.boolean("reply_to_segment", has(raw, RSTWATCH_F_HAS_SKB));
+	out.boolean("reply_to_syn", has(raw, RSTWATCH_F_REPLY_TO_SYN));
+	out.number("segment_ttl", raw.segment_ttl);
 
 	// The process the reset is attributed to; null when none can be known.
-	j["owner_source"] = owner_source_name(raw.owner_source);
+	out.string("owner_source", owner_source_name(raw.owner_source));
 	if (owner_known) {
-		j["pid"] = raw.owner_pid;
-		j["tid"] = raw.owner_tid;
-		j["comm"] = comm_text(raw.owner_comm);
+		out.number("pid", raw.owner_pid);
+		out.number("tid", raw.owner_tid);
+		out.string("comm", comm_text(raw.owner_comm));
 	} else {
-		j["pid"] = nullptr;
-		j["tid"] = nullptr;
-		j["comm"] = nullptr;
+		out.null("pid");
+		out.null("tid");
+		out.null("comm");
 	}
-	j["exiting"] = owner_known && owner_exiting;
-	j["exit_signal"] = exit_signal(raw.owner_exit_code, owner_known && owner_exiting);
+	out.boolean("exiting", owner_known && owner_exiting);
+	out.number("exit_signal", exit_signal(raw.owner_exit_code, owner_known && owner_exiting));
 
 	// The task that happened to be on the CPU; in softirq it is unrelated.
-	j["current_pid"] = raw.current_pid;
-	j["current_tid"] = raw.current_tid;
-	j["current_comm"] = comm_text(raw.current_comm);
-	j["current_is_owner"] = has(raw, RSTWATCH_F_CURRENT_IS_OWNER);
-	j["current_exiting"] = current_exiting;
-	j["current_exit_signal"] = exit_signal(raw.current_exit_code, current_exiting);
+	out.number("current_pid", raw.current_pid);
+	out.number("current_tid", raw.current_tid);
+	out.string("current_comm", comm_text(raw.current_comm));
+	out.boolean("current_is_owner", has(raw, RSTWATCH_F_CURRENT_IS_OWNER));
+	out.boolean("current_exiting", current_exiting);
+	out.number("current_exit_signal", exit_signal(raw.current_exit_code, current_exiting));
 
-	j["full_socket"] = full;
-	j["orphan"] = has(raw, RSTWATCH_F_ORPHAN);
-	j["cgroup_id"] = raw.cgroup_id;
-	j["unread_bytes"] = raw.unread_bytes;
-	j["unsent_bytes"] = raw.unsent_bytes;
-	j["unacked_bytes"] = raw.unacked_bytes;
-	j["bytes_sent"] = raw.bytes_sent;
-	j["bytes_received"] = raw.bytes_received;
-	j["linger_on"] = has(raw, RSTWATCH_F_LINGER_ON);
-	j["linger_seconds"] = raw.linger_seconds;
-	j["keepalive_on"] = has(raw, RSTWATCH_F_KEEPALIVE_ON);
-	j["keepalive_idle_seconds"] = raw.keepalive_idle_seconds;
-	j["keepalive_interval_seconds"] = raw.keepalive_interval_seconds;
-	j["keepalive_count"] = raw.keepalive_count;
-	j["user_timeout_ms"] = raw.user_timeout_ms;
-	j["connection_age_ms"] = raw.connection_age_ms;
-	j["idle_since_send_ms"] = raw.idle_since_send_ms;
-	j["idle_since_receive_ms"] = raw.idle_since_receive_ms;
-	j["bytes_in_flight"] = raw.unacked_bytes;
-	j["rst_ttl"] = raw.rst_ttl;
-	j["peer_ttl"] = raw.peer_ttl;
+	out.boolean("full_socket", full);
+	out.boolean("orphan", has(raw, RSTWATCH_F_ORPHAN));
+	out.number("cgroup_id", raw.cgroup_id);
+	out.number("unread_bytes", raw.unread_bytes);
+	out.number("unsent_bytes", raw.unsent_bytes);
+	out.number("unacked_bytes", raw.unacked_bytes);
+	out.number("bytes_sent", raw.bytes_sent);
+	out.number("bytes_received", raw.bytes_received);
+	out.boolean("linger_on", has(raw, RSTWATCH_F_LINGER_ON));
+	out.number("linger_seconds", raw.linger_seconds);
+	out.boolean("keepalive_on", has(raw, RSTWATCH_F_KEEPALIVE_ON));
+	out.number("keepalive_idle_seconds", raw.keepalive_idle_seconds);
+	out.number("keepalive_interval_seconds", raw.keepalive_interval_seconds);
+	out.number("keepalive_count", raw.keepalive_count);
+	out.number("user_timeout_ms", raw.user_timeout_ms);
+	out.number("connection_age_ms", raw.connection_age_ms);
+	out.number("idle_since_send_ms", raw.idle_since_send_ms);
+	out.number("idle_since_receive_ms", raw.idle_since_receive_ms);
+	out.number("bytes_in_flight", raw.unacked_bytes);
+	out.number("rst_ttl", raw.rst_ttl);
+	out.number("peer_ttl", raw.peer_ttl);
 
-	j["cgroup_path"] = event.cgroup ? event.cgroup->path : "";
-	j["systemd_unit"] = event.cgroup ? event.cgroup->unit : "";
-	j["container_id"] = event.cgroup ? event.cgroup->container : "";
+	out.string("cgroup_path", event.cgroup ? std::string_view(event.cgroup->path) : "");
+	out.string("systemd_unit", event.cgroup ? std::string_view(event.cgroup->unit) : "");
+	out.string("container_id", event.cgroup ? std::string_view(event.cgroup->container) : "");
 
 	const PeerLink &peer = event.peer;
+	const bool peer_known = peer.event_id && peer.owner_source != RSTWATCH_OWNER_NONE;
 	if (peer.event_id) {
-		j["peer_event_id"] = peer.event_id;
-		j["peer_cause"] = cause_name(static_cast<Cause>(peer.cause));
-		bool peer_known = peer.owner_source != RSTWATCH_OWNER_NONE;
-		j["peer_pid"] = peer_known ? nlohmann::json(peer.pid) : nlohmann::json(nullptr);
-		j["peer_comm"] = peer_known ? nlohmann::json(comm_text(peer.comm))
-					    : nlohmann::json(nullptr);
+		out.number("peer_event_id", peer.event_id);
+		out.string("peer_cause", cause_name(static_cast<Cause>(peer.cause)));
 	} else {
-		j["peer_event_id"] = nullptr;
-		j["peer_cause"] = nullptr;
-		j["peer_pid"] = nullptr;
-		j["peer_comm"] = nullptr;
+		out.null("peer_event_id");
+		out.null("peer_cause");
 	}
-	return j;
+	if (peer_known) {
+		out.number("peer_pid", peer.pid);
+		out.string("peer_comm", comm_text(peer.comm));
+	} else {
+		out.null("peer_pid");
+		out.null("peer_comm");
+	}
+}
+
+class ObjectSink
+{
+public:
+	nlohmann::json object = nlohmann::json::object();
+
+	void string(const char *key, std::string_view value) { object[key] = value; }
+	template <typename Integer> void number(const char *key, Integer value)
+	{
+		object[key] = value;
+	}
+	void boolean(const char *key, bool value) { object[key] = value; }
+	void null(const char *key) { object[key] = nullptr; }
+	void strings(const char *key, const std::vector<std::string> &values)
+	{
+		object[key] = values;
+	}
+};
+
+class TextSink
+{
+public:
+	explicit TextSink(std::string &out) : out_(out) {}
+
+	void string(const char *key, std::string_view value)
+	{
+		this->key(key);
+		append_json_string(out_, value);
+	}
+	template <typename Integer> void number(const char *key, Integer value)
+	{
+		this->key(key);
+		append_json_integer(out_, value);
+	}
+	void boolean(const char *key, bool value)
+	{
+		this->key(key);
+		out_ += value ? "true" : "false";
+	}
+	void null(const char *key)
+	{
+		this->key(key);
+		out_ += "null";
+	}
+	void strings(const char *key, const std::vector<std::string> &values)
+	{
+		this->key(key);
+		out_.push_back('[');
+		for (size_t i = 0; i < values.size(); i++) {
+			if (i)
+				out_.push_back(',');
+			append_json_string(out_, values[i]);
+		}
+		out_.push_back(']');
+	}
+
+private:
+	// Keys are constants of this file: plain ASCII, no escaping needed.
+	void key(const char *name)
+	{
+		out_.push_back(first_ ? '{' : ',');
+		first_ = false;
+		out_.push_back('"');
+		out_ += name;
+		out_ += "\":";
+	}
+
+	std::string &out_;
+	bool first_ = true;
+};
+
+} // namespace
+
+nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
+{
+	ObjectSink sink;
+	visit_event_fields(event, context, sink);
+	return std::move(sink.object);
+}
+
+void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context)
+{
+	TextSink sink(out);
+	visit_event_fields(event, context, sink);
+	out.push_back('}');
 }
 
 std::string event_to_text(const ResetEvent &event, const OutputContext &context)
@@ -137,8 +228,8 @@ std::string event_to_text(const ResetEvent &event, const OutputContext &context)
 	std::ostringstream line;
 	line << format_timestamp(event.realtime_ns) << ' ' << direction_name(raw.direction) << ' '
 	     << format_endpoint(raw, true) << (raw.direction == RSTWATCH_DIR_SENT ? " -> " : " <- ")
-	     << format_endpoint(raw, false) << " cause="
-	     << cause_name(classify_cause(raw, context.classify))
+	     << format_endpoint(raw, false)
+	     << " cause=" << cause_name(classify_cause(raw, context.classify))
 	     << " reason=" << reasons.name(raw.kernel_reason)
 	     << " state=" << tcp_state_name(raw.state);
 	if (raw.owner_source != RSTWATCH_OWNER_NONE)

@@ -9,7 +9,8 @@
 
 #include <string>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 // What turning an event into words needs besides the event itself.
 struct OutputContext {
@@ -18,6 +19,9 @@ struct OutputContext {
 };
 
 nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context);
+// The same object as compact JSON text appended to `out`, without building a
+// tree: what every high-volume output uses.
+void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context);
 std::string event_to_text(const ResetEvent &event, const OutputContext &context);
 
 } // namespace rstwatch

@@ -1,5 +1,7 @@
 #include "query_protocol.h"
 
+#include "json_text.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -516,23 +518,6 @@ std::optional<int64_t> parse_rfc3339(std::string_view text)
 namespace
 {
 
-void append_string(std::string &out, const std::string &text)
-{
-	// Plain ASCII needs no escaping and cannot be invalid UTF-8; anything
-	// else takes the library's careful path.
-	bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-		auto byte = static_cast<unsigned char>(c);
-		return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
-	});
-	if (plain) {
-		out.push_back('"');
-		out += text;
-		out.push_back('"');
-		return;
-	}
-	out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 } // namespace
 
 void append_compact_json(std::string &out, const json &value)
@@ -545,7 +530,7 @@ void append_compact_json(std::string &out, const json &value)
 			if (!first)
 				out.push_back(',');
 			first = false;
-			append_string(out, it.key());
+			append_json_string(out, it.key());
 			out.push_back(':');
 			append_compact_json(out, it.value());
 		}
@@ -565,7 +550,7 @@ void append_compact_json(std::string &out, const json &value)
 		return;
 	}
 	case json::value_t::string:
-		append_string(out, value.get_ref<const std::string &>());
+		append_json_string(out, value.get_ref<const std::string &>());
 		return;
 	case json::value_t::number_unsigned:
 	case json::value_t::number_integer: {

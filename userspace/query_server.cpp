@@ -495,8 +495,7 @@ void QueryServer::fill_output(Client &client)
 	while (client.unsent() < kOutputChunk && client.next_pending < client.pending.size()) {
 		if (client.next_pending > 0)
 			client.output.push_back(',');
-		query::append_compact_json(
-		    client.output, event_to_json(client.pending[client.next_pending], output_));
+		append_event_json(client.output, client.pending[client.next_pending], output_);
 		client.next_pending++;
 	}
 	if (client.next_pending == client.pending.size()) {
@@ -588,7 +587,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 				continue;
 			// Serialized once per event, only if someone wants it.
 			if (line.empty()) {
-				query::append_compact_json(line, event_to_json(event, output_));
+				append_event_json(line, event, output_);
 				line.push_back('\n');
 			}
 			if (client->unsent() + line.size() > limits_.follower_buffer_bytes) {

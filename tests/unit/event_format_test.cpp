@@ -398,3 +398,39 @@ TEST(EventToText, NoOwner)
 
 } // namespace
 } // namespace rstwatch
+
+namespace rstwatch {
+namespace {
+
+// The text writer and the object builder share one field list; the text must
+// parse back to exactly the object.
+TEST(AppendEventJson, ParsesToTheSameObjectAsEventToJson)
+{
+	ResetEvent event = make_sent_event();
+	std::strcpy(event.raw.owner_comm, "we\"ird\\\x01");
+	event.raw.owner_comm[15] = '\xff'; // not UTF-8: replaced, never thrown on
+	event.peer.event_id = 9;
+	event.peer.owner_source = RSTWATCH_OWNER_SOCKET;
+	event.peer.pid = 4321;
+	std::strcpy(event.peer.comm, "peer");
+	CgroupInfo cgroup{"/system.slice/x.service", "x.service", ""};
+	event.cgroup = &cgroup;
+	for (const ResetEvent &e : {event, make_no_socket_event(true)}) {
+		std::string text = "prefix";
+		append_event_json(text, e, make_reasons());
+		ASSERT_EQ(text.rfind("prefix", 0), 0u);
+		json parsed = json::parse(text.substr(6));
+		json expected = event_to_json(e, make_reasons());
+		if (e.raw.owner_source != RSTWATCH_OWNER_NONE) {
+			// The object holds the raw bytes; text output replaces the
+			// invalid byte with U+FFFD.
+			EXPECT_EQ(parsed["comm"].get<std::string>().substr(0, 8), "we\"ird\\\x01");
+			parsed.erase("comm");
+			expected.erase("comm");
+		}
+		EXPECT_EQ(parsed, expected);
+	}
+}
+
+} // namespace
+} // namespace rstwatch
