@@ -87,18 +87,25 @@ struct trace_event_raw_tcp_event_sk_skb___old {
 	const void *skaddr;
 } __attribute__((preserve_access_index));
 
+/* The old layout is read with a helper: two plain loads, one per layout,
+ * would be folded by the compiler into one load at a computed offset, which
+ * the verifier refuses for the context ("dereference of modified ctx ptr"). */
 static __always_inline const struct sock *send_reset_tp_sock(void *ctx)
 {
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
 		return ((struct trace_event_raw_tcp_send_reset *)ctx)->skaddr;
-	return ((struct trace_event_raw_tcp_event_sk_skb___old *)ctx)->skaddr;
+	return BPF_CORE_READ(old, skaddr);
 }
 
 static __always_inline const struct sk_buff *send_reset_tp_skb(void *ctx)
 {
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
 		return ((struct trace_event_raw_tcp_send_reset *)ctx)->skbaddr;
-	return ((struct trace_event_raw_tcp_event_sk_skb___old *)ctx)->skbaddr;
+	return BPF_CORE_READ(old, skbaddr);
 }
 
 /*

@@ -151,7 +151,8 @@ int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
 SEC("tracepoint/tcp/tcp_send_reset")
 int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx), send_reset_tp_reason(ctx));
+	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx),
+			  send_reset_tp_reason(ctx));
 	return 0;
 }
 
