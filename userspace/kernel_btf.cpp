@@ -48,6 +48,12 @@ int KernelBtf::tracepoint_arg_count(std::string_view tracepoint) const
 	return static_cast<int>(btf_vlen(type)) - 1;
 }
 
+bool KernelBtf::tracepoint_has_own_record(std::string_view tracepoint) const
+{
+	std::string name = "trace_event_raw_" + std::string(tracepoint);
+	return btf__find_by_name_kind(btf_.get(), name.c_str(), BTF_KIND_STRUCT) > 0;
+}
+
 std::vector<std::string> KernelBtf::enum_names(std::string_view enum_name,
 					       std::string_view strip_prefix) const
 {

@@ -25,6 +25,9 @@ public:
 	int tracepoint_type_id(std::string_view tracepoint) const;
 	// Number of arguments in the tracepoint's TP_PROTO, -1 if it is absent.
 	int tracepoint_arg_count(std::string_view tracepoint) const;
+	// Whether the tracepoint has a record type of its own
+	// (struct trace_event_raw_<name>) rather than its event class's.
+	bool tracepoint_has_own_record(std::string_view tracepoint) const;
 	// Names of an enum's values indexed by value, with `strip_prefix` removed;
 	// empty when the kernel has no such enum.
 	std::vector<std::string> enum_names(std::string_view enum_name,

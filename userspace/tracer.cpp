@@ -202,6 +202,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	// Configuration: everything below is frozen into rodata at load.
 	tracer->send_reset_has_reason_ = btf.tracepoint_arg_count("tcp_send_reset") >= 3;
 	skel->rodata->send_reset_has_reason = tracer->send_reset_has_reason_;
+	// v6.10 "trace: tcp: fully support trace_tcp_send_reset" made the event a
+	// TRACE_EVENT of its own and called it for every reset; before, it was an
+	// instance of the tcp_event_sk_skb class, called only with a full socket.
+	tracer->sent_resets_without_socket_traced_ =
+	    btf.tracepoint_has_own_record("tcp_send_reset");
 	skel->rodata->jiffies_per_second = tracer->hz_;
 	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
 	skel->rodata->ttl_every_segment = options.ttl_every_segment;
@@ -287,6 +292,20 @@ void Tracer::load()
 		hook.detail = send_reset_has_reason_
 		                  ? "kernel reason available"
 		                  : "no kernel reason on this kernel (added in 6.10)";
+		if (sent_resets_without_socket_traced_)
+			continue;
+		// Said at start and exported as a missing probe, so that an
+		// absent refused or no_socket count is not read as "none happened".
+		HookStatus blind;
+		blind.name = "tcp_send_reset/no_socket";
+		blind.tracepoint = hook.tracepoint + "/no_socket";
+		blind.detail =
+		    "missing: before Linux 6.10 " + hook.tracepoint +
+		    " fires only for full sockets, so resets this host sends for no socket "
+		    "(refused, no_socket), from TIME_WAIT or for a pending connection are "
+		    "not seen; the received side of such resets still is";
+		missing_hooks_.push_back(std::move(blind));
+		break;
 	}
 }
 

@@ -93,6 +93,12 @@ public:
 	// Optional hooks this kernel lacks, with what that costs.
 	const std::vector<HookStatus> &missing_hooks() const { return missing_hooks_; }
 	bool send_reset_has_reason() const { return send_reset_has_reason_; }
+	// Whether tcp:tcp_send_reset fires for resets sent without a full socket
+	// (no socket, TIME_WAIT, request sockets): only from Linux 6.10.
+	bool sent_resets_without_socket_traced() const
+	{
+		return sent_resets_without_socket_traced_;
+	}
 	unsigned hz() const { return hz_; }
 	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
 	const std::vector<std::string> &reason_names() const { return reason_names_; }
@@ -116,6 +122,7 @@ private:
 	std::vector<std::string> reason_names_;
 	rstwatch_classify_config classify_config_{};
 	bool send_reset_has_reason_ = false;
+	bool sent_resets_without_socket_traced_ = false;
 	unsigned hz_ = 0;
 	std::string cgroup_root_;
 	int possible_cpus_ = 1;
