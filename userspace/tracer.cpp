@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 
 namespace rstwatch
 {
@@ -105,6 +106,21 @@ void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t co
 		for (uint64_t value : per_cpu)
 			out[key] += value;
 	}
+}
+
+// Classic tracepoints attach through perf_event_open, which Debian's kernels
+// (kernel.perf_event_paranoid = 3, their default) allow only with
+// CAP_SYS_ADMIN, whatever CAP_PERFMON says.
+std::string attach_hint(int err)
+{
+	if (err != EACCES && err != EPERM)
+		return "";
+	std::ifstream file("/proc/sys/kernel/perf_event_paranoid");
+	int paranoid = 0;
+	if (!(file >> paranoid) || paranoid < 3)
+		return "";
+	return " (kernel.perf_event_paranoid is " + std::to_string(paranoid) +
+	       ": this kernel lets only CAP_SYS_ADMIN open perf events)";
 }
 
 std::string load_failure(int err)
@@ -312,8 +328,10 @@ void Tracer::load()
 void Tracer::attach()
 {
 	auto programs = hook_programs(skel_.get());
+	std::vector<std::string> unattached;
 	for (HookStatus &hook : hooks_) {
 		bpf_link *link = nullptr;
+		const HookPrograms *optional = nullptr;
 		if (hook.variant == HookVariant::CgroupSkb) {
 			UniqueFd cgroup(
 			    ::open(cgroup_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -328,14 +346,31 @@ void Tracer::attach()
 			    std::find_if(programs.begin(), programs.end(),
 			                 [&](const auto &p) { return hook.name == p.name; });
 			link = bpf_program__attach(spec->program(hook.variant));
+			if (!spec->required)
+				optional = &*spec;
+		}
+		const int err = link ? 0 : errno;
+		if (!link && optional) {
+			// An optional hook that cannot be attached costs what it
+			// would have shown, not the daemon.
+			HookStatus missing = hook;
+			missing.detail = "missing: attaching it failed: " + errno_text(err) +
+			                 attach_hint(err) + ": " + optional->missing_effect;
+			missing_hooks_.push_back(std::move(missing));
+			unattached.push_back(hook.name);
+			continue;
 		}
 		if (!link)
 			throw Error("attaching the " + std::string(variant_name(hook.variant)) +
 			            " program to " + hook.tracepoint +
-			            " failed: " + errno_text(errno));
+			            " failed: " + errno_text(err) + attach_hint(err));
 		links_.emplace_back(link);
 		hook.attached = true;
 	}
+	std::erase_if(hooks_, [&](const HookStatus &hook) {
+		return std::find(unattached.begin(), unattached.end(), hook.name) !=
+		       unattached.end();
+	});
 	ring_.reset(
 	    ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
 	if (!ring_)
