@@ -19,6 +19,9 @@ void DaemonSession::start(std::vector<std::string> args)
 	unavailable_.clear();
 	reasons_available_ =
 	    daemon_->stderr_text().find("kernel reason available") != std::string::npos;
+	sent_without_socket_visible_ =
+	    daemon_->stderr_text().find("tcp:tcp_send_reset/no_socket missing:") ==
+	    std::string::npos;
 }
 
 void DaemonSession::stop()

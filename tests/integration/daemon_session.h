@@ -25,6 +25,9 @@ public:
 	// Empty when the daemon runs; otherwise why it does not.
 	const std::string &unavailable() const { return unavailable_; }
 	bool reasons_available() const { return reasons_available_; }
+	// False on kernels before 6.10, where rstwatchd says at start that
+	// tcp:tcp_send_reset does not fire for resets sent for no socket.
+	bool sent_without_socket_visible() const { return sent_without_socket_visible_; }
 	DaemonProcess &daemon() { return *daemon_; }
 
 	// The event with this direction and 4-tuple (as rstwatchd prints
@@ -41,6 +44,7 @@ private:
 	std::unique_ptr<DaemonProcess> daemon_;
 	std::string unavailable_ = "not started";
 	bool reasons_available_ = false;
+	bool sent_without_socket_visible_ = true;
 };
 
 // In a test body or SetUp: fails in CI, skips elsewhere, when the session's
