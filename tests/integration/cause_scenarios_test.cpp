@@ -170,6 +170,32 @@ TEST_F(Causes, DataAfterCloseAndStaleReuseInCloseWait)
 	client.channel().send('w');
 	ASSERT_EQ(client.channel().receive(), 0u);
 
+	json received =
+	    session_.expect_event("received", loopback(client_port), loopback(server_port));
+	EXPECT_EQ(received["cause"], "stale_connection_reuse");
+	EXPECT_EQ(received["state"], "CLOSE_WAIT");
+	EXPECT_EQ(received["pid"], client.pid());
+	EXPECT_EQ(received["comm"], "rstw-writer");
+	EXPECT_TRUE(has_evidence(received, "state=CLOSE_WAIT")) << received.dump();
+
+	// The reset is traced before it is transmitted and the ring buffer is
+	// read in order: a sent event, if there is one, is out by now.
+	const bool sent_seen = !session_.daemon()
+	                            .events_matching([&](const json &e) {
+		                            return e["direction"] == "sent" &&
+		                                   e["local"] == loopback(server_port) &&
+		                                   e["remote"] == loopback(client_port);
+	                            })
+	                            .empty();
+	if (!sent_seen && !session_.sent_without_socket_visible()) {
+		// Before 6.10 a reset sent by the TIME_WAIT mini socket the orphan
+		// may have become is not traced, as rstwatchd said at start: only
+		// the received side is there, with no peer to link.
+		EXPECT_TRUE(received["peer_cause"].is_null()) << received.dump();
+		server.channel().send('x');
+		client.channel().send('x');
+		return;
+	}
 	json sent = session_.expect_event("sent", loopback(server_port), loopback(client_port));
 	// Depending on how far the close got, the orphan is still a full socket
 	// (aborted and destroyed before the reply: CLOSE) or a TIME_WAIT mini
@@ -179,14 +205,6 @@ TEST_F(Causes, DataAfterCloseAndStaleReuseInCloseWait)
 	EXPECT_EQ(sent["owner_source"], "closer");
 	EXPECT_EQ(sent["pid"], server.pid());
 	EXPECT_EQ(sent["comm"], "rstw-closer");
-
-	json received =
-	    session_.expect_event("received", loopback(client_port), loopback(server_port));
-	EXPECT_EQ(received["cause"], "stale_connection_reuse");
-	EXPECT_EQ(received["state"], "CLOSE_WAIT");
-	EXPECT_EQ(received["pid"], client.pid());
-	EXPECT_EQ(received["comm"], "rstw-writer");
-	EXPECT_TRUE(has_evidence(received, "state=CLOSE_WAIT")) << received.dump();
 	EXPECT_EQ(received["peer_cause"], "data_after_close");
 	server.channel().send('x');
 	client.channel().send('x');
