@@ -127,7 +127,7 @@ std::string load_failure(int err)
 {
 	if (err == -EPERM)
 		return "loading BPF programs failed: permission denied: rstwatchd needs root, or "
-		       "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE";
+		       "CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for the cgroup_skb TTL hook)";
 	// The verifier answers EACCES when it rejects a program.
 	if (err == -EACCES)
 		return "loading BPF programs failed: the kernel's verifier rejected a program "

@@ -226,6 +226,29 @@ TEST_F(Classifier, ReasonNumbersComeFromTheTableNotConstants)
 	EXPECT_EQ(sparse.abort_on_close, RSTWATCH_REASON_UNAVAILABLE);
 }
 
+// A kernel before 6.10 has no enum sk_rst_reason at all: every reason in
+// the configuration and in every event is UNAVAILABLE, and equal values must
+// not read as evidence.
+TEST_F(Classifier, KernelWithoutAnyReasonDecidesFromContext)
+{
+	auto none = make_classify_config({}, 1000);
+	EXPECT_EQ(none.abort_on_close, RSTWATCH_REASON_UNAVAILABLE);
+	auto unread = sent(kClose, kNone, kSocket | RSTWATCH_F_CURRENT_IS_OWNER);
+	unread.unread_bytes = 5;
+	EXPECT_EQ(classify_cause(unread, none), Cause::CloseWithUnreadData);
+	auto linger =
+	    sent(kClose, kNone, kSocket | RSTWATCH_F_CURRENT_IS_OWNER | RSTWATCH_F_LINGER_ON);
+	EXPECT_EQ(classify_cause(linger, none), Cause::LingerZeroClose);
+	auto keepalive = sent(kEstablished, kNone, kSocket | RSTWATCH_F_KEEPALIVE_ON);
+	EXPECT_EQ(classify_cause(keepalive, none), Cause::KeepaliveTimeout);
+	auto orphan = sent(kFinWait2, kNone, kSocket | RSTWATCH_F_ORPHAN | RSTWATCH_F_HAS_SKB);
+	EXPECT_EQ(classify_cause(orphan, none), Cause::DataAfterClose);
+	auto refused = sent(0, kNone, RSTWATCH_F_HAS_SKB | RSTWATCH_F_REPLY_TO_SYN);
+	EXPECT_EQ(classify_cause(refused, none), Cause::Refused);
+	auto established = sent(kEstablished, kNone, kSocket | RSTWATCH_F_HAS_SKB);
+	EXPECT_EQ(classify_cause(established, none), Cause::Protocol);
+}
+
 TEST_F(Classifier, ReceivedPeerRefused)
 {
 	EXPECT_EQ(cause(received(kSynSent)), Cause::PeerRefused);
