@@ -41,7 +41,7 @@ int run(const StormOptions &options)
 	for (unsigned i = 0; i < options.threads; i++)
 		workers.push_back(make_worker(options, closed, i));
 
-	UniqueFd stats;
+	rstwatch::UniqueFd stats;
 	if (options.bpf_stats)
 		stats = enable_bpf_run_time_stats();
 	uint64_t out_resets_before = tcp_out_resets();

@@ -1,16 +1,13 @@
-// A move-only file descriptor, so no early return in the generator can leak
-// a socket while it opens and closes hundreds of thousands of them.
+// A move-only file descriptor: closed exactly once, whatever path returns.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace rstwatch::bench
-{
+namespace rstwatch {
 
-class UniqueFd
-{
+class UniqueFd {
 public:
 	UniqueFd() = default;
 	explicit UniqueFd(int fd) : fd_(fd) {}
@@ -27,6 +24,7 @@ public:
 
 	int get() const { return fd_; }
 	explicit operator bool() const { return fd_ >= 0; }
+	int release() { return std::exchange(fd_, -1); }
 	void reset(int fd = -1)
 	{
 		if (fd_ >= 0)
@@ -38,4 +36,4 @@ private:
 	int fd_ = -1;
 };
 
-} // namespace rstwatch::bench
+} // namespace rstwatch
