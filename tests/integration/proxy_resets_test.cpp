@@ -280,7 +280,16 @@ protected:
 void requesting_client(const Channel &channel, uint16_t port, const std::string &request)
 {
 	uint16_t local_port = 0;
-	int fd = connect_ipv4("127.0.0.1", port, local_port);
+	// Bound first, so the port is known even when connect() itself fails.
+	int fd = connect_from_known_port(AF_INET, port, local_port);
+	if (fd == -ECONNRESET) {
+		// A proxy that rejects at once can reset the connection before a
+		// slow client returns from connect(): the same reset, seen sooner.
+		channel.send(local_port);
+		channel.send(ECONNRESET);
+		channel.receive();
+		return;
+	}
 	if (fd < 0)
 		throw std::runtime_error("connect to the proxy failed: " +
 		                         std::string(strerror(-fd)));
