@@ -72,12 +72,12 @@ static __always_inline void fill_current_task(struct rstwatch_event *event)
 }
 
 static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
-						  const struct sock *sk);
+                                                  const struct sock *sk);
 
 /* The same key from a closing socket and, later, from an event on the
  * TIME_WAIT mini socket of the same connection. */
 static __always_inline void flow_key_from_event(const struct rstwatch_event *event,
-						struct rstwatch_flow_key *key)
+                                                struct rstwatch_flow_key *key)
 {
 	__builtin_memcpy(key->local_addr, event->local_addr, sizeof(key->local_addr));
 	__builtin_memcpy(key->remote_addr, event->remote_addr, sizeof(key->remote_addr));
@@ -159,7 +159,7 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 }
 
 static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
-						  const struct sock *sk)
+                                                  const struct sock *sk)
 {
 	event->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	event->state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -185,8 +185,7 @@ static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
 	}
 }
 
-static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event,
-					       const struct sock *sk)
+static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event, const struct sock *sk)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
@@ -198,7 +197,8 @@ static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event,
 	event->unread_bytes = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
 	/* A received FIN takes a sequence number but is no data (as tcp_inq()
 	 * reckons it). */
-	if (event->unread_bytes && sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+	if (event->unread_bytes &&
+	    sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
 		event->unread_bytes--;
 	event->unsent_bytes = BPF_CORE_READ(tp, write_seq) - snd_nxt;
 	event->unacked_bytes = snd_nxt - BPF_CORE_READ(tp, snd_una);
@@ -247,7 +247,7 @@ static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event,
  * local end.
  */
 static __always_inline void fill_from_segment(struct rstwatch_event *event,
-					      const struct sk_buff *skb, bool take_tuple)
+                                              const struct sk_buff *skb, bool take_tuple)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 network_offset = BPF_CORE_READ(skb, network_header);

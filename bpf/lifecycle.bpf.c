@@ -26,9 +26,8 @@ static __always_inline void handle_set_state(const struct sock *sk, int oldstate
 	 * keeps reset storms of that kind off the maps. */
 	if (newstate == TCP_SYN_SENT)
 		source = RSTWATCH_OWNER_SOCKET;
-	else if ((newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 ||
-		  newstate == TCP_LAST_ACK) &&
-		 oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE)
+	else if ((newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
+	         oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE)
 		source = RSTWATCH_OWNER_CLOSER;
 	else
 		return;

@@ -53,8 +53,8 @@ static __always_inline void finish_event(struct rstwatch_event *event, bool rese
 	bpf_ringbuf_submit(event, flags);
 }
 
-static __always_inline void handle_send_reset(const struct sock *sk,
-					      const struct sk_buff *skb, __u32 reason)
+static __always_inline void handle_send_reset(const struct sock *sk, const struct sk_buff *skb,
+                                              __u32 reason)
 {
 	struct rstwatch_event *event;
 	bool reserved;
@@ -113,7 +113,7 @@ static __always_inline void handle_receive_reset(const struct sock *sk, bool btf
 	fill_owner(event, sk);
 	if (btf_sk) {
 		struct rstwatch_flow_ttl *flow =
-			bpf_sk_storage_get(&flow_ttls, (struct sock *)sk, NULL, 0);
+		    bpf_sk_storage_get(&flow_ttls, (struct sock *)sk, NULL, 0);
 
 		if (flow) {
 			event->rst_ttl = flow->rst_ttl;
@@ -152,7 +152,7 @@ SEC("tracepoint/tcp/tcp_send_reset")
 int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx),
-			  send_reset_tp_reason(ctx));
+	                  send_reset_tp_reason(ctx));
 	return 0;
 }
 

@@ -10,10 +10,10 @@
 #include <memory>
 #include <utility>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-template <typename T, void (*Destroy)(T *)>
-struct LibbpfDeleter {
+template <typename T, void (*Destroy)(T *)> struct LibbpfDeleter {
 	void operator()(T *object) const noexcept
 	{
 		if (object)

@@ -2,9 +2,11 @@
 
 #include <string>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-namespace {
+namespace
+{
 
 struct CauseInfo {
 	Cause cause;
@@ -13,56 +15,56 @@ struct CauseInfo {
 };
 
 constexpr std::array<CauseInfo, kCauseCount> kCauses = {{
-	{Cause::Unknown, "unknown",
-	 "No rule matched; the raw fields of the event are the starting point."},
-	{Cause::CloseWithUnreadData, "close_with_unread_data",
-	 "Read (or shutdown(SHUT_RD) and drain) everything the peer sent before close(); the "
-	 "kernel aborts a close that would silently discard unread bytes."},
-	{Cause::LingerZeroClose, "linger_zero_close",
-	 "Drop SO_LINGER {on, 0}, or keep it only where an abortive close is intended: it turns "
-	 "every close() into a reset."},
-	{Cause::ProcessExit, "process_exit",
-	 "The process died with connections open (crash, kill, OOM or pod stop): find why it "
-	 "exited, and drain connections on SIGTERM before exiting."},
-	{Cause::DataAfterClose, "data_after_close",
-	 "The peer kept sending after this side closed: finish the protocol exchange (or "
-	 "shutdown(SHUT_WR) and read to EOF) before close()."},
-	{Cause::NoSocket, "no_socket",
-	 "The peer used a connection this host no longer has (restart, idle pool entry, NAT or "
-	 "conntrack mix-up): make the peer's pool validate or expire idle connections sooner."},
-	{Cause::Refused, "refused",
-	 "Nothing listens on that port: start the service, or point the client at the right "
-	 "port."},
-	{Cause::KeepaliveTimeout, "keepalive_timeout",
-	 "The peer stopped answering keepalive probes (gone, or a path dropped the flow): check "
-	 "the peer and the path; keepalive did its job."},
-	{Cause::MemoryPressure, "memory_pressure",
-	 "The kernel aborted under TCP memory or orphan limits: raise tcp_mem / "
-	 "tcp_max_orphans or shed connections."},
-	{Cause::Disconnect, "disconnect",
-	 "A process aborted the connection on purpose (connect(AF_UNSPEC), ss -K, tcp_abort): "
-	 "check who did and why."},
-	{Cause::Timewait, "timewait",
-	 "A segment arrived for a connection in TIME_WAIT: usually a late retransmission or port "
-	 "reuse by the peer; harmless unless frequent."},
-	{Cause::Protocol, "protocol",
-	 "The kernel rejected an invalid segment (bad ACK, PAWS, bad SYN): look for broken "
-	 "middleboxes, sequence tampering or timestamp problems."},
-	{Cause::PeerRefused, "peer_refused",
-	 "Nothing listens at the destination: check the service is up and the address and port "
-	 "are right."},
-	{Cause::StaleConnectionReuse, "stale_connection_reuse",
-	 "A pooled connection the peer had already dropped was reused: expire idle pool "
-	 "connections before the server's idle timeout, or validate before reuse."},
-	{Cause::PeerIdleTimeout, "peer_idle_timeout",
-	 "An idle connection was reset by the peer or something in between: keep connections "
-	 "active (keepalive) or expire them before that idle timeout."},
-	{Cause::MiddleboxInjected, "middlebox_injected",
-	 "A firewall, load balancer or IDS between the hosts forged the reset: its TTL differs "
-	 "from the peer's; check that device's rules and timeouts."},
-	{Cause::PeerReset, "peer_reset",
-	 "The peer's stack reset the connection for its own reasons: look at the peer "
-	 "application (rstwatch on the peer host tells which)."},
+    {Cause::Unknown, "unknown",
+     "No rule matched; the raw fields of the event are the starting point."},
+    {Cause::CloseWithUnreadData, "close_with_unread_data",
+     "Read (or shutdown(SHUT_RD) and drain) everything the peer sent before close(); the "
+     "kernel aborts a close that would silently discard unread bytes."},
+    {Cause::LingerZeroClose, "linger_zero_close",
+     "Drop SO_LINGER {on, 0}, or keep it only where an abortive close is intended: it turns "
+     "every close() into a reset."},
+    {Cause::ProcessExit, "process_exit",
+     "The process died with connections open (crash, kill, OOM or pod stop): find why it "
+     "exited, and drain connections on SIGTERM before exiting."},
+    {Cause::DataAfterClose, "data_after_close",
+     "The peer kept sending after this side closed: finish the protocol exchange (or "
+     "shutdown(SHUT_WR) and read to EOF) before close()."},
+    {Cause::NoSocket, "no_socket",
+     "The peer used a connection this host no longer has (restart, idle pool entry, NAT or "
+     "conntrack mix-up): make the peer's pool validate or expire idle connections sooner."},
+    {Cause::Refused, "refused",
+     "Nothing listens on that port: start the service, or point the client at the right "
+     "port."},
+    {Cause::KeepaliveTimeout, "keepalive_timeout",
+     "The peer stopped answering keepalive probes (gone, or a path dropped the flow): check "
+     "the peer and the path; keepalive did its job."},
+    {Cause::MemoryPressure, "memory_pressure",
+     "The kernel aborted under TCP memory or orphan limits: raise tcp_mem / "
+     "tcp_max_orphans or shed connections."},
+    {Cause::Disconnect, "disconnect",
+     "A process aborted the connection on purpose (connect(AF_UNSPEC), ss -K, tcp_abort): "
+     "check who did and why."},
+    {Cause::Timewait, "timewait",
+     "A segment arrived for a connection in TIME_WAIT: usually a late retransmission or port "
+     "reuse by the peer; harmless unless frequent."},
+    {Cause::Protocol, "protocol",
+     "The kernel rejected an invalid segment (bad ACK, PAWS, bad SYN): look for broken "
+     "middleboxes, sequence tampering or timestamp problems."},
+    {Cause::PeerRefused, "peer_refused",
+     "Nothing listens at the destination: check the service is up and the address and port "
+     "are right."},
+    {Cause::StaleConnectionReuse, "stale_connection_reuse",
+     "A pooled connection the peer had already dropped was reused: expire idle pool "
+     "connections before the server's idle timeout, or validate before reuse."},
+    {Cause::PeerIdleTimeout, "peer_idle_timeout",
+     "An idle connection was reset by the peer or something in between: keep connections "
+     "active (keepalive) or expire them before that idle timeout."},
+    {Cause::MiddleboxInjected, "middlebox_injected",
+     "A firewall, load balancer or IDS between the hosts forged the reset: its TTL differs "
+     "from the peer's; check that device's rules and timeouts."},
+    {Cause::PeerReset, "peer_reset",
+     "The peer's stack reset the connection for its own reasons: look at the peer "
+     "application (rstwatch on the peer host tells which)."},
 }};
 
 constexpr uint32_t kUnavailable = RSTWATCH_REASON_UNAVAILABLE;
@@ -106,7 +108,7 @@ const std::array<Cause, kCauseCount> &all_causes()
 }
 
 rstwatch_classify_config make_classify_config(const std::vector<std::string> &reason_names,
-					      uint32_t idle_threshold_ms)
+                                              uint32_t idle_threshold_ms)
 {
 	auto value_of = [&](std::string_view name) -> uint32_t {
 		for (size_t i = 0; i < reason_names.size(); i++)
@@ -134,7 +136,7 @@ Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config
 }
 
 Classification classify(const rstwatch_event &e, const rstwatch_classify_config &config,
-			const std::function<std::string(uint32_t)> &reason_name)
+                        const std::function<std::string(uint32_t)> &reason_name)
 {
 	Classification result;
 	result.cause = classify_cause(e, config);
@@ -175,7 +177,8 @@ Classification classify(const rstwatch_event &e, const rstwatch_classify_config 
 		    (has(e, RSTWATCH_F_REPLY_TO_SYN) ? "true" : "false"));
 		break;
 	case Cause::KeepaliveTimeout:
-		add("keepalive_on=" + std::string(has(e, RSTWATCH_F_KEEPALIVE_ON) ? "true" : "false"));
+		add("keepalive_on=" +
+		    std::string(has(e, RSTWATCH_F_KEEPALIVE_ON) ? "true" : "false"));
 		add("keepalive_idle_seconds=" + number(e.keepalive_idle_seconds));
 		add("keepalive_count=" + number(e.keepalive_count));
 		break;

@@ -14,7 +14,8 @@
 #include <string_view>
 #include <vector>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 // Stable identifiers: metrics, the CLI, the query protocol and tests use the
 // names cause_name() returns.
@@ -48,7 +49,7 @@ std::string_view cause_remedy(Cause cause);
 // Builds the rule configuration from this kernel's enum sk_rst_reason names
 // (KernelBtf::enum_names), indexed by value.
 rstwatch_classify_config make_classify_config(const std::vector<std::string> &reason_names,
-					      uint32_t idle_threshold_ms);
+                                              uint32_t idle_threshold_ms);
 
 struct Classification {
 	Cause cause = Cause::Unknown;
@@ -63,6 +64,6 @@ Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config
 // The cause with its evidence and remedy, for output. `reason_name` turns a
 // kernel reason value into its name.
 Classification classify(const rstwatch_event &event, const rstwatch_classify_config &config,
-			const std::function<std::string(uint32_t)> &reason_name);
+                        const std::function<std::string(uint32_t)> &reason_name);
 
 } // namespace rstwatch

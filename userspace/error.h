@@ -5,9 +5,11 @@
 #include <stdexcept>
 #include <string>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-class Error : public std::runtime_error {
+class Error : public std::runtime_error
+{
 public:
 	using std::runtime_error::runtime_error;
 };

@@ -9,7 +9,8 @@
 #include <fstream>
 #include <string>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 KernelBtf KernelBtf::load(const std::string &path)
 {
@@ -20,8 +21,8 @@ KernelBtf KernelBtf::load(const std::string &path)
 		int err = errno;
 		if (err == ENOENT)
 			throw Error("kernel BTF not found at " + path +
-				    ": rstwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y "
-				    "(or --btf pointing at this kernel's BTF)");
+			            ": rstwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y "
+			            "(or --btf pointing at this kernel's BTF)");
 		throw Error("cannot read kernel BTF from " + path + ": " + errno_text(err));
 	}
 	result.btf_.reset(parsed);
@@ -55,7 +56,7 @@ bool KernelBtf::tracepoint_has_own_record(std::string_view tracepoint) const
 }
 
 std::vector<std::string> KernelBtf::enum_names(std::string_view enum_name,
-					       std::string_view strip_prefix) const
+                                               std::string_view strip_prefix) const
 {
 	std::vector<std::string> names;
 	std::string wanted(enum_name);
@@ -78,7 +79,8 @@ std::vector<std::string> KernelBtf::enum_names(std::string_view enum_name,
 	return names;
 }
 
-namespace {
+namespace
+{
 
 unsigned hz_from_line(const std::string &line)
 {

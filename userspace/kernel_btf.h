@@ -10,9 +10,11 @@
 #include <string_view>
 #include <vector>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-class KernelBtf {
+class KernelBtf
+{
 public:
 	static constexpr const char *kDefaultPath = "/sys/kernel/btf/vmlinux";
 
@@ -31,7 +33,7 @@ public:
 	// Names of an enum's values indexed by value, with `strip_prefix` removed;
 	// empty when the kernel has no such enum.
 	std::vector<std::string> enum_names(std::string_view enum_name,
-					    std::string_view strip_prefix) const;
+	                                    std::string_view strip_prefix) const;
 
 private:
 	struct BtfDeleter {

@@ -6,7 +6,8 @@
 #include <cstring>
 #include <ctime>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 {
@@ -48,9 +49,9 @@ std::string_view tcp_state_name(uint8_t state)
 	// include/net/tcp_states.h: part of the kernel ABI (ss and the
 	// inet_diag interface use the same numbers).
 	static constexpr std::array<std::string_view, 14> names = {
-		"NONE",      "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",      "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+	    "NONE",      "ESTABLISHED", "SYN_SENT",     "SYN_RECV",       "FIN_WAIT1",
+	    "FIN_WAIT2", "TIME_WAIT",   "CLOSE",        "CLOSE_WAIT",     "LAST_ACK",
+	    "LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
 	};
 	return state < names.size() ? names[state] : "UNKNOWN";
 }
@@ -90,7 +91,7 @@ std::string format_address(const rstwatch_event &event, bool local)
 		inet_ntop(AF_INET6, address, text, sizeof(text));
 	else
 		inet_ntop(AF_INET, event.family == RSTWATCH_AF_INET6 ? address + 12 : address, text,
-			  sizeof(text));
+		          sizeof(text));
 	return text;
 }
 

@@ -11,7 +11,8 @@
 #include <string_view>
 #include <vector>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
 // The cgroup a socket belongs to, resolved once per cgroup id and shared by
 // every event from it (see CgroupCache).
@@ -60,7 +61,8 @@ std::string format_address(const rstwatch_event &event, bool local);
 std::string format_endpoint(const rstwatch_event &event, bool local);
 
 // Names of enum sk_rst_reason values, from the running kernel's BTF.
-class ReasonNames {
+class ReasonNames
+{
 public:
 	ReasonNames() = default;
 	explicit ReasonNames(std::vector<std::string> names) : names_(std::move(names)) {}
@@ -73,7 +75,8 @@ private:
 };
 
 // Converts bpf_ktime_get_ns() (CLOCK_MONOTONIC) stamps to wall-clock time.
-class MonotonicToRealtime {
+class MonotonicToRealtime
+{
 public:
 	MonotonicToRealtime();
 	// Re-reads both clocks; call now and then so NTP steps are followed.

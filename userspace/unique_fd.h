@@ -5,9 +5,11 @@
 
 #include <utility>
 
-namespace rstwatch {
+namespace rstwatch
+{
 
-class UniqueFd {
+class UniqueFd
+{
 public:
 	UniqueFd() = default;
 	explicit UniqueFd(int fd) : fd_(fd) {}

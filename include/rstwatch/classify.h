@@ -20,11 +20,11 @@
 #endif
 
 /* include/net/tcp_states.h (kernel ABI). */
-#define RSTWATCH_TCP_SYN_SENT 2
-#define RSTWATCH_TCP_TIME_WAIT 6
-#define RSTWATCH_TCP_CLOSE 7
+#define RSTWATCH_TCP_SYN_SENT   2
+#define RSTWATCH_TCP_TIME_WAIT  6
+#define RSTWATCH_TCP_CLOSE      7
 #define RSTWATCH_TCP_CLOSE_WAIT 8
-#define RSTWATCH_TCP_LISTEN 10
+#define RSTWATCH_TCP_LISTEN     10
 
 /* What the rules depend on besides the event. The reason fields hold the
  * value of that enum sk_rst_reason member on the running kernel, or
@@ -59,7 +59,7 @@ RSTWATCH_INLINE int rstwatch_reason_is(__u32 reason, __u32 wanted)
 }
 
 RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
-					    const volatile struct rstwatch_classify_config *config)
+                                            const volatile struct rstwatch_classify_config *config)
 {
 	__u32 reason = e->kernel_reason;
 	int owner_acting = rstwatch_flag(e, RSTWATCH_F_CURRENT_IS_OWNER);
@@ -70,7 +70,7 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 
 	if (!rstwatch_flag(e, RSTWATCH_F_HAS_SOCKET))
 		return rstwatch_flag(e, RSTWATCH_F_REPLY_TO_SYN) ? RSTWATCH_CAUSE_REFUSED
-								 : RSTWATCH_CAUSE_NO_SOCKET;
+		                                                 : RSTWATCH_CAUSE_NO_SOCKET;
 	/* A non-SYN segment that only a listener could take: the peer still
 	 * has a connection this host does not (the tuple came from the segment). */
 	if (e->state == RSTWATCH_TCP_LISTEN && rstwatch_flag(e, RSTWATCH_F_HAS_SKB) &&
@@ -89,10 +89,11 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 	if (rstwatch_reason_is(reason, config->abort_on_close) ||
 	    (no_reason && owner_acting && e->unread_bytes > 0 && e->state == RSTWATCH_TCP_CLOSE))
 		return owner_exiting ? RSTWATCH_CAUSE_PROCESS_EXIT
-				     : RSTWATCH_CAUSE_CLOSE_WITH_UNREAD_DATA;
+		                     : RSTWATCH_CAUSE_CLOSE_WITH_UNREAD_DATA;
 	if (linger_zero && owner_acting &&
 	    (no_reason || rstwatch_reason_is(reason, config->tcp_state)))
-		return owner_exiting ? RSTWATCH_CAUSE_PROCESS_EXIT : RSTWATCH_CAUSE_LINGER_ZERO_CLOSE;
+		return owner_exiting ? RSTWATCH_CAUSE_PROCESS_EXIT
+		                     : RSTWATCH_CAUSE_LINGER_ZERO_CLOSE;
 
 	if (rstwatch_reason_is(reason, config->abort_on_data))
 		return RSTWATCH_CAUSE_DATA_AFTER_CLOSE;
@@ -120,7 +121,7 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 }
 
 RSTWATCH_INLINE __u8 rstwatch_classify_received(const struct rstwatch_event *e,
-						__u32 idle_threshold_ms)
+                                                __u32 idle_threshold_ms)
 {
 	if (e->state == RSTWATCH_TCP_SYN_SENT)
 		return RSTWATCH_CAUSE_PEER_REFUSED;
@@ -152,7 +153,7 @@ RSTWATCH_INLINE __u8 rstwatch_classify_received(const struct rstwatch_event *e,
 }
 
 RSTWATCH_INLINE __u8 rstwatch_classify(const struct rstwatch_event *e,
-				       const volatile struct rstwatch_classify_config *config)
+                                       const volatile struct rstwatch_classify_config *config)
 {
 	if (e->direction == RSTWATCH_DIR_SENT)
 		return rstwatch_classify_sent(e, config);

@@ -13,7 +13,7 @@
 #endif
 
 #define RSTWATCH_EVENT_VERSION 2
-#define RSTWATCH_COMM_LEN 16
+#define RSTWATCH_COMM_LEN      16
 
 /* kernel_reason when the tracepoint carries no reason (kernels before 6.10). */
 #define RSTWATCH_REASON_UNAVAILABLE 0xffffffffu
@@ -41,49 +41,49 @@ enum rstwatch_owner_source {
 };
 
 enum rstwatch_event_flags {
-	RSTWATCH_F_HAS_SOCKET = 1u << 0,     /* sk was not NULL */
-	RSTWATCH_F_HAS_SKB = 1u << 1,        /* reply to a segment (skb not NULL) */
-	RSTWATCH_F_REPLY_TO_SYN = 1u << 2,   /* the segment answered was a SYN */
-	RSTWATCH_F_FULL_SOCKET = 1u << 3,    /* tcp_sock fields below are valid */
+	RSTWATCH_F_HAS_SOCKET = 1u << 0,   /* sk was not NULL */
+	RSTWATCH_F_HAS_SKB = 1u << 1,      /* reply to a segment (skb not NULL) */
+	RSTWATCH_F_REPLY_TO_SYN = 1u << 2, /* the segment answered was a SYN */
+	RSTWATCH_F_FULL_SOCKET = 1u << 3,  /* tcp_sock fields below are valid */
 	RSTWATCH_F_CURRENT_IS_OWNER = 1u << 4,
 	RSTWATCH_F_CURRENT_EXITING = 1u << 5, /* PF_EXITING on the current task */
 	RSTWATCH_F_LINGER_ON = 1u << 6,
 	RSTWATCH_F_KEEPALIVE_ON = 1u << 7,
-	RSTWATCH_F_ORPHAN = 1u << 8,         /* SOCK_DEAD: the application closed it */
-	RSTWATCH_F_OWNER_EXITING = 1u << 9,  /* owner was exiting when recorded */
-	RSTWATCH_F_HZ_KNOWN = 1u << 10,      /* jiffies-based fields were converted */
+	RSTWATCH_F_ORPHAN = 1u << 8,        /* SOCK_DEAD: the application closed it */
+	RSTWATCH_F_OWNER_EXITING = 1u << 9, /* owner was exiting when recorded */
+	RSTWATCH_F_HZ_KNOWN = 1u << 10,     /* jiffies-based fields were converted */
 	/* A TIME_WAIT mini socket standing in for a FIN_WAIT2 orphan: the
 	 * application closed and the kernel already freed the full socket. */
 	RSTWATCH_F_TW_FIN_WAIT2 = 1u << 11,
 };
 
 /* Address family values as the kernel uses them (AF_INET, AF_INET6). */
-#define RSTWATCH_AF_INET 2
+#define RSTWATCH_AF_INET  2
 #define RSTWATCH_AF_INET6 10
 
 struct rstwatch_event {
 	/* 8-byte fields */
-	__u64 timestamp_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 socket_id;         /* kernel socket address, only to correlate events */
-	__u64 cgroup_id;         /* the socket's cgroup v2 id, 0 if none */
+	__u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 socket_id;    /* kernel socket address, only to correlate events */
+	__u64 cgroup_id;    /* the socket's cgroup v2 id, 0 if none */
 	__u64 bytes_sent;
 	__u64 bytes_received;
 	__u64 owner_recorded_ns; /* when the owner below was recorded */
 	/* 16-byte arrays (4-byte aligned content) */
-	__u8 local_addr[16];     /* IPv4 in the first 4 bytes */
+	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
 	/* 4-byte fields */
-	__u32 version;           /* RSTWATCH_EVENT_VERSION */
-	__u32 kernel_reason;     /* enum sk_rst_reason value or UNAVAILABLE */
-	__u32 flags;             /* enum rstwatch_event_flags */
-	__u32 netns;             /* network namespace inode number */
-	__u32 current_pid;       /* tgid of the task on the CPU */
+	__u32 version;       /* RSTWATCH_EVENT_VERSION */
+	__u32 kernel_reason; /* enum sk_rst_reason value or UNAVAILABLE */
+	__u32 flags;         /* enum rstwatch_event_flags */
+	__u32 netns;         /* network namespace inode number */
+	__u32 current_pid;   /* tgid of the task on the CPU */
 	__u32 current_tid;
-	__u32 owner_pid;         /* tgid, valid when owner_source != NONE */
+	__u32 owner_pid; /* tgid, valid when owner_source != NONE */
 	__u32 owner_tid;
-	__u32 unread_bytes;      /* rcv_nxt - copied_seq */
-	__u32 unsent_bytes;      /* write_seq - snd_nxt */
-	__u32 unacked_bytes;     /* snd_nxt - snd_una */
+	__u32 unread_bytes;  /* rcv_nxt - copied_seq */
+	__u32 unsent_bytes;  /* write_seq - snd_nxt */
+	__u32 unacked_bytes; /* snd_nxt - snd_una */
 	__u32 linger_seconds;
 	__u32 keepalive_idle_seconds;
 	__u32 keepalive_interval_seconds;
@@ -94,19 +94,19 @@ struct rstwatch_event {
 	__u32 idle_since_send_ms;    /* since the last segment sent (lsndtime) */
 	__u32 idle_since_receive_ms; /* since the last segment received */
 	/* 2-byte fields */
-	__u16 local_port;        /* host byte order */
+	__u16 local_port; /* host byte order */
 	__u16 remote_port;
-	__u16 family;            /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
+	__u16 family; /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
 	__u16 reserved0;
 	/* 1-byte fields */
-	__u8 direction;          /* enum rstwatch_direction */
-	__u8 state;              /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
-	__u8 owner_source;       /* enum rstwatch_owner_source */
+	__u8 direction;    /* enum rstwatch_direction */
+	__u8 state;        /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
+	__u8 owner_source; /* enum rstwatch_owner_source */
 	__u8 keepalive_count;
-	__u8 segment_ttl;        /* TTL / hop limit of the segment answered, 0 if none */
-	__u8 rst_ttl;            /* TTL / hop limit of a received RST, 0 if not seen */
-	__u8 peer_ttl;           /* TTL the peer's own segments had on this flow, 0 if not seen */
-	__u8 cause;              /* enum rstwatch_cause, decided in the kernel */
+	__u8 segment_ttl; /* TTL / hop limit of the segment answered, 0 if none */
+	__u8 rst_ttl;     /* TTL / hop limit of a received RST, 0 if not seen */
+	__u8 peer_ttl;    /* TTL the peer's own segments had on this flow, 0 if not seen */
+	__u8 cause;       /* enum rstwatch_cause, decided in the kernel */
 	char current_comm[RSTWATCH_COMM_LEN];
 	char owner_comm[RSTWATCH_COMM_LEN];
 };
@@ -115,10 +115,10 @@ struct rstwatch_event {
 
 #ifdef __cplusplus
 static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
-	      "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+              "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
 #else
 _Static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
-	       "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+               "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
 #endif
 
 /* Value of the "owners" map: the task that last acted on a socket in process
@@ -148,7 +148,7 @@ struct rstwatch_flow_key {
 
 /* Indexes of the per-CPU counter array (map "counters"). */
 enum rstwatch_counter {
-	RSTWATCH_CNT_LOST_EVENTS = 0,   /* ring buffer reserve failed */
+	RSTWATCH_CNT_LOST_EVENTS = 0, /* ring buffer reserve failed */
 	RSTWATCH_CNT_SENT = 1,
 	RSTWATCH_CNT_RECEIVED = 2,
 	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* owner record could not be stored */

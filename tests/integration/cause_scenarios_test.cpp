@@ -427,8 +427,8 @@ TEST_F(Causes, CgroupOfTheSocketIsResolvedToPathAndUnit)
 			channel.receive();
 		});
 		const uint16_t client_port = client.channel().receive();
-		json received = session_.expect_event("received", loopback(client_port),
-						      loopback(closed_port));
+		json received =
+		    session_.expect_event("received", loopback(client_port), loopback(closed_port));
 		EXPECT_EQ(received["cgroup_path"], "/" + name);
 		EXPECT_EQ(received["systemd_unit"], name);
 		EXPECT_NE(received["cgroup_id"], 0);

@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <cstring>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
-namespace {
+namespace
+{
 
 pid_t spawn(const std::vector<std::string> &argv, int stdout_fd, int stderr_fd)
 {
@@ -62,7 +64,7 @@ ExitResult run_command(const std::vector<std::string> &argv, std::chrono::millis
 	char buffer[4096];
 	for (;;) {
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-			deadline - std::chrono::steady_clock::now());
+		    deadline - std::chrono::steady_clock::now());
 		if (left.count() <= 0) {
 			kill(pid, SIGKILL);
 			result.stderr_text += "[timed out]";
@@ -104,12 +106,12 @@ bool DaemonProcess::start(const std::vector<std::string> &extra_args)
 	stderr_reader_ = std::thread([this, fd = err_pipe[0]] { read_stderr(fd); });
 
 	std::unique_lock lock(mutex_);
-	bool done = changed_.wait_for(lock, std::chrono::seconds(30),
-				      [this] { return ready_ || exited_; });
+	bool done =
+	    changed_.wait_for(lock, std::chrono::seconds(30), [this] { return ready_ || exited_; });
 	if (ready_)
 		return true;
 	error_ = done ? "rstwatchd exited before it was ready: " + stderr_
-		      : "rstwatchd did not become ready within 30 s: " + stderr_;
+	              : "rstwatchd did not become ready within 30 s: " + stderr_;
 	return false;
 }
 
@@ -168,7 +170,7 @@ void DaemonProcess::read_stderr(int fd)
 }
 
 std::optional<nlohmann::json> DaemonProcess::wait_for(const Predicate &predicate,
-						      std::chrono::milliseconds timeout)
+                                                      std::chrono::milliseconds timeout)
 {
 	std::unique_lock lock(mutex_);
 	std::optional<nlohmann::json> found;

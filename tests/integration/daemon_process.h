@@ -14,7 +14,8 @@
 #include <thread>
 #include <vector>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
 struct ExitResult {
 	int exit_code = -1; // -1 when killed by a signal
@@ -23,9 +24,10 @@ struct ExitResult {
 
 // Runs a command to completion, capturing stderr; stdout is discarded.
 ExitResult run_command(const std::vector<std::string> &argv,
-		       std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
-class DaemonProcess {
+class DaemonProcess
+{
 public:
 	using Predicate = std::function<bool(const nlohmann::json &)>;
 
@@ -41,9 +43,9 @@ public:
 	ExitResult stop();
 
 	// Waits until an event matching the predicate has been written.
-	std::optional<nlohmann::json> wait_for(const Predicate &predicate,
-					       std::chrono::milliseconds timeout =
-						       std::chrono::seconds(5));
+	std::optional<nlohmann::json>
+	wait_for(const Predicate &predicate,
+	         std::chrono::milliseconds timeout = std::chrono::seconds(5));
 	std::vector<nlohmann::json> events_matching(const Predicate &predicate);
 
 	const std::string &error() const { return error_; }

@@ -13,12 +13,15 @@
 #include <string>
 #include <vector>
 
-namespace rstwatch::test {
-namespace {
+namespace rstwatch::test
+{
+namespace
+{
 
 using nlohmann::json;
 
-class ResetEvents : public ::testing::TestWithParam<int> {
+class ResetEvents : public ::testing::TestWithParam<int>
+{
 protected:
 	static void SetUpTestSuite()
 	{
@@ -34,7 +37,7 @@ protected:
 	Endpoint endpoint(uint16_t port) const { return Endpoint{family(), port}; }
 
 	json expect_event(const std::string &direction, const Endpoint &local,
-			  const Endpoint &remote)
+	                  const Endpoint &remote)
 	{
 		return session_.expect_event(direction, local.text(), remote.text());
 	}
@@ -92,9 +95,9 @@ TEST_P(ResetEvents, CloseWithUnreadDataSendsResetFromTheServer)
 	EXPECT_EQ(sent["cause"], "close_with_unread_data");
 	EXPECT_EQ(sent["kernel_cause"], "close_with_unread_data");
 	EXPECT_NE(std::find(sent["evidence"].begin(), sent["evidence"].end(),
-			    "unread_bytes=" + std::to_string(kUnread)),
-		  sent["evidence"].end())
-		<< sent.dump();
+	                    "unread_bytes=" + std::to_string(kUnread)),
+	          sent["evidence"].end())
+	    << sent.dump();
 
 	json received = expect_event("received", endpoint(client_port), endpoint(server_port));
 	EXPECT_EQ(received["pid"], client.pid());
@@ -251,9 +254,9 @@ TEST_P(ResetEvents, ConnectToClosedPortIsRefused)
 }
 
 INSTANTIATE_TEST_SUITE_P(Loopback, ResetEvents, ::testing::Values(AF_INET, AF_INET6),
-			 [](const ::testing::TestParamInfo<int> &info) {
-				 return std::string(info.param == AF_INET6 ? "IPv6" : "IPv4");
-			 });
+                         [](const ::testing::TestParamInfo<int> &info) {
+	                         return std::string(info.param == AF_INET6 ? "IPv6" : "IPv4");
+                         });
 
 } // namespace
 } // namespace rstwatch::test

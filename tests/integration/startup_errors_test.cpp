@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
-namespace rstwatch::test {
-namespace {
+namespace rstwatch::test
+{
+namespace
+{
 
 size_t line_count(const std::string &text)
 {
@@ -46,20 +48,20 @@ TEST(StartupErrors, MissingBtfNamesThePath)
 	EXPECT_EQ(result.exit_code, 1);
 	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
 	EXPECT_NE(result.stderr_text.find("kernel BTF not found at /nonexistent/vmlinux"),
-		  std::string::npos)
-		<< result.stderr_text;
+	          std::string::npos)
+	    << result.stderr_text;
 }
 
 TEST(StartupErrors, MissingTracepointNamesIt)
 {
 	std::string btf = write_minimal_btf();
 	ExitResult result =
-		run_command({rstwatchd_path(), "--btf", btf, "--hook-variant", "tp_btf"});
+	    run_command({rstwatchd_path(), "--btf", btf, "--hook-variant", "tp_btf"});
 	unlink(btf.c_str());
 	EXPECT_EQ(result.exit_code, 1);
 	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
 	EXPECT_NE(result.stderr_text.find("tcp:tcp_send_reset"), std::string::npos)
-		<< result.stderr_text;
+	    << result.stderr_text;
 }
 
 TEST(StartupErrors, WithoutPrivilegesSaysPermissionDenied)
@@ -70,12 +72,12 @@ TEST(StartupErrors, WithoutPrivilegesSaysPermissionDenied)
 		GTEST_SKIP() << "skipping: needs root to drop to an unprivileged user";
 	}
 	ExitResult result =
-		run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			     "--inh-caps=-all", "--bounding-set=-all", rstwatchd_path()});
+	    run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+	                 "--inh-caps=-all", "--bounding-set=-all", rstwatchd_path()});
 	EXPECT_EQ(result.exit_code, 1);
 	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
 	EXPECT_NE(result.stderr_text.find("permission denied"), std::string::npos)
-		<< result.stderr_text;
+	    << result.stderr_text;
 }
 
 TEST(StartupErrors, UnknownHookVariantIsAUsageError)
@@ -83,7 +85,7 @@ TEST(StartupErrors, UnknownHookVariantIsAUsageError)
 	ExitResult result = run_command({rstwatchd_path(), "--hook-variant", "kprobe"});
 	EXPECT_EQ(result.exit_code, 2);
 	EXPECT_NE(result.stderr_text.find("--hook-variant"), std::string::npos)
-		<< result.stderr_text;
+	    << result.stderr_text;
 }
 
 } // namespace

@@ -17,7 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
 void Channel::send(uint32_t value) const
 {
@@ -94,7 +95,8 @@ std::string Endpoint::text() const
 	return "127.0.0.1:" + std::to_string(port);
 }
 
-namespace {
+namespace
+{
 
 socklen_t loopback(int family, uint16_t port, sockaddr_storage &storage)
 {
@@ -214,7 +216,8 @@ void NetNamespace::enter() const
 	std::string path = "/run/netns/" + name_;
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
-		throw std::runtime_error("cannot enter namespace " + name_ + ": " + strerror(errno));
+		throw std::runtime_error("cannot enter namespace " + name_ + ": " +
+		                         strerror(errno));
 	close(fd);
 }
 
@@ -230,8 +233,8 @@ void run_host_command(const std::string &command)
 		output += buffer;
 	int status = pclose(pipe);
 	if (status != 0)
-		throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command +
-					 "\n" + output);
+		throw std::runtime_error("command failed (" + std::to_string(status) +
+		                         "): " + command + "\n" + output);
 }
 
 void pin_to_cpu(int cpu)
@@ -240,7 +243,8 @@ void pin_to_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) != 0)
-		throw std::runtime_error("sched_setaffinity failed: " + std::string(strerror(errno)));
+		throw std::runtime_error("sched_setaffinity failed: " +
+		                         std::string(strerror(errno)));
 }
 
 int connect_ipv4(const std::string &address, uint16_t port, uint16_t &client_port)

@@ -11,9 +11,11 @@
 #include <functional>
 #include <string>
 
-namespace rstwatch::test {
+namespace rstwatch::test
+{
 
-class Channel {
+class Channel
+{
 public:
 	explicit Channel(int fd = -1) : fd_(fd) {}
 	void send(uint32_t value) const;
@@ -26,7 +28,8 @@ private:
 };
 
 // A forked process whose comm is set to `comm` before `body` runs.
-class Child {
+class Child
+{
 public:
 	Child(const std::string &comm, const std::function<void(const Channel &)> &body);
 	~Child();
@@ -68,7 +71,8 @@ int listen_ipv4(const std::string &address, uint16_t port);
 void write_all(int fd, const void *data, size_t size);
 
 // A network namespace made by the test ("ip netns add"), deleted with it.
-class NetNamespace {
+class NetNamespace
+{
 public:
 	explicit NetNamespace(const std::string &suffix);
 	~NetNamespace();

@@ -399,8 +399,10 @@ TEST(EventToText, NoOwner)
 } // namespace
 } // namespace rstwatch
 
-namespace rstwatch {
-namespace {
+namespace rstwatch
+{
+namespace
+{
 
 // The text writer and the object builder share one field list; the text must
 // parse back to exactly the object.
