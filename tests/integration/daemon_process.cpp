@@ -1,4 +1,5 @@
 #include "daemon_process.h"
+#include "test_support.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -25,13 +26,7 @@ pid_t spawn(const std::vector<std::string> &argv, int stdout_fd, int stderr_fd)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	dup2(stdout_fd, STDOUT_FILENO);
 	dup2(stderr_fd, STDERR_FILENO);
-	std::vector<char *> args;
-	for (const std::string &arg : argv)
-		args.push_back(const_cast<char *>(arg.c_str()));
-	args.push_back(nullptr);
-	execv(args[0], args.data());
-	dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
-	_exit(127);
+	exec_or_exit(argv);
 }
 
 int wait_exit_code(pid_t pid)

@@ -1,4 +1,5 @@
 #include "proxy_process.h"
+#include "test_support.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -226,13 +227,7 @@ ForegroundServer::ForegroundServer(const std::vector<std::string> &argv,
 		dup2(devnull, STDIN_FILENO);
 		dup2(log, STDOUT_FILENO);
 		dup2(log, STDERR_FILENO);
-		std::vector<char *> args;
-		for (const std::string &arg : argv)
-			args.push_back(const_cast<char *>(arg.c_str()));
-		args.push_back(nullptr);
-		execv(args[0], args.data());
-		dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
-		_exit(127);
+		exec_or_exit(argv);
 	}
 	close(log);
 }
