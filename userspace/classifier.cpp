@@ -135,80 +135,75 @@ Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config
 	return static_cast<Cause>(rstwatch_classify(&event, &config));
 }
 
-Classification classify(const rstwatch_event &e, const rstwatch_classify_config &config,
-                        const std::function<std::string(uint32_t)> &reason_name)
+void explain_cause(const rstwatch_event &e, Cause cause, const rstwatch_classify_config &config,
+                   std::string_view kernel_reason_name, FactSink &facts)
 {
-	Classification result;
-	result.cause = classify_cause(e, config);
-	result.remedy = cause_remedy(result.cause);
-	auto &evidence = result.evidence;
-	auto add = [&](std::string fact) { evidence.push_back(std::move(fact)); };
-	auto number = [](uint64_t value) { return std::to_string(value); };
+	auto flag = [&](uint32_t bit) -> std::string_view {
+		return has(e, bit) ? "true" : "false";
+	};
 
 	if (e.kernel_reason != kUnavailable)
-		add("kernel_reason=" + reason_name(e.kernel_reason));
+		facts.fact("kernel_reason", kernel_reason_name);
 	else if (e.direction == RSTWATCH_DIR_SENT)
-		add("kernel_reason=unavailable");
+		facts.fact("kernel_reason", "unavailable");
 
-	switch (result.cause) {
+	switch (cause) {
 	case Cause::CloseWithUnreadData:
-		add("unread_bytes=" + number(e.unread_bytes));
+		facts.fact("unread_bytes", e.unread_bytes);
 		break;
 	case Cause::LingerZeroClose:
-		add("linger_on=true");
-		add("linger_seconds=0");
+		facts.fact("linger_on", "true");
+		facts.fact("linger_seconds", uint64_t{0});
 		break;
 	case Cause::ProcessExit:
-		add("owner_exiting=true");
-		add("exit_signal=" + number((e.owner_exit_code & 0x7f)));
+		facts.fact("owner_exiting", "true");
+		facts.fact("exit_signal", e.owner_exit_code & 0x7f);
 		if (e.unread_bytes)
-			add("unread_bytes=" + number(e.unread_bytes));
+			facts.fact("unread_bytes", e.unread_bytes);
 		if (has(e, RSTWATCH_F_LINGER_ON))
-			add("linger_seconds=" + number(e.linger_seconds));
+			facts.fact("linger_seconds", e.linger_seconds);
 		break;
 	case Cause::DataAfterClose:
-		add("orphan=" + std::string(has(e, RSTWATCH_F_ORPHAN) ? "true" : "false"));
-		add("owner_source=closer");
+		facts.fact("orphan", flag(RSTWATCH_F_ORPHAN));
+		facts.fact("owner_source", "closer");
 		break;
 	case Cause::NoSocket:
 	case Cause::Refused:
-		add("socket=none");
-		add(std::string("reply_to_syn=") +
-		    (has(e, RSTWATCH_F_REPLY_TO_SYN) ? "true" : "false"));
+		facts.fact("socket", "none");
+		facts.fact("reply_to_syn", flag(RSTWATCH_F_REPLY_TO_SYN));
 		break;
 	case Cause::KeepaliveTimeout:
-		add("keepalive_on=" +
-		    std::string(has(e, RSTWATCH_F_KEEPALIVE_ON) ? "true" : "false"));
-		add("keepalive_idle_seconds=" + number(e.keepalive_idle_seconds));
-		add("keepalive_count=" + number(e.keepalive_count));
+		facts.fact("keepalive_on", flag(RSTWATCH_F_KEEPALIVE_ON));
+		facts.fact("keepalive_idle_seconds", e.keepalive_idle_seconds);
+		facts.fact("keepalive_count", e.keepalive_count);
 		break;
 	case Cause::Timewait:
-		add("state=TIME_WAIT");
+		facts.fact("state", "TIME_WAIT");
 		break;
 	case Cause::PeerRefused:
-		add("state=SYN_SENT");
+		facts.fact("state", "SYN_SENT");
 		break;
 	case Cause::MiddleboxInjected:
-		add("rst_ttl=" + number(e.rst_ttl));
-		add("peer_ttl=" + number(e.peer_ttl));
+		facts.fact("rst_ttl", e.rst_ttl);
+		facts.fact("peer_ttl", e.peer_ttl);
 		break;
 	case Cause::StaleConnectionReuse:
 		if (e.state == RSTWATCH_TCP_CLOSE_WAIT)
-			add("state=CLOSE_WAIT");
-		add("unacked_bytes=" + number(e.unacked_bytes));
-		add("idle_since_receive_ms=" + number(e.idle_since_receive_ms));
+			facts.fact("state", "CLOSE_WAIT");
+		facts.fact("unacked_bytes", e.unacked_bytes);
+		facts.fact("idle_since_receive_ms", e.idle_since_receive_ms);
 		break;
 	case Cause::PeerIdleTimeout:
 		if (e.state == RSTWATCH_TCP_CLOSE_WAIT)
-			add("state=CLOSE_WAIT");
-		add("unacked_bytes=0");
-		add("idle_since_send_ms=" + number(e.idle_since_send_ms));
-		add("idle_since_receive_ms=" + number(e.idle_since_receive_ms));
-		add("idle_threshold_ms=" + number(config.idle_threshold_ms));
+			facts.fact("state", "CLOSE_WAIT");
+		facts.fact("unacked_bytes", uint64_t{0});
+		facts.fact("idle_since_send_ms", e.idle_since_send_ms);
+		facts.fact("idle_since_receive_ms", e.idle_since_receive_ms);
+		facts.fact("idle_threshold_ms", config.idle_threshold_ms);
 		break;
 	case Cause::PeerReset:
-		add("idle_since_send_ms=" + number(e.idle_since_send_ms));
-		add("unacked_bytes=" + number(e.unacked_bytes));
+		facts.fact("idle_since_send_ms", e.idle_since_send_ms);
+		facts.fact("unacked_bytes", e.unacked_bytes);
 		break;
 	case Cause::Disconnect:
 	case Cause::MemoryPressure:
@@ -216,6 +211,42 @@ Classification classify(const rstwatch_event &e, const rstwatch_classify_config 
 	case Cause::Unknown:
 		break;
 	}
+}
+
+namespace
+{
+
+class FactList final : public FactSink
+{
+public:
+	explicit FactList(std::vector<std::string> &out) : out_(out) {}
+	void fact(std::string_view name, std::string_view value) override
+	{
+		std::string text(name);
+		text.push_back('=');
+		text.append(value);
+		out_.push_back(std::move(text));
+	}
+	void fact(std::string_view name, uint64_t value) override
+	{
+		fact(name, std::string_view(std::to_string(value)));
+	}
+
+private:
+	std::vector<std::string> &out_;
+};
+
+} // namespace
+
+Classification classify(const rstwatch_event &e, const rstwatch_classify_config &config,
+                        const std::function<std::string(uint32_t)> &reason_name)
+{
+	Classification result;
+	result.cause = classify_cause(e, config);
+	result.remedy = cause_remedy(result.cause);
+	std::string name = e.kernel_reason != kUnavailable ? reason_name(e.kernel_reason) : "";
+	FactList facts(result.evidence);
+	explain_cause(e, result.cause, config, name, facts);
 	return result;
 }
 

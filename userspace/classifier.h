@@ -61,6 +61,24 @@ struct Classification {
 
 // Only the cause: cheap, allocation-free; the same rules the kernel ran.
 Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config &config);
+
+// Receives the facts behind a cause one at a time, each "name=value", so
+// that an output can write them without building a string per fact.
+class FactSink
+{
+public:
+	virtual void fact(std::string_view name, std::string_view value) = 0;
+	virtual void fact(std::string_view name, uint64_t value) = 0;
+
+protected:
+	~FactSink() = default;
+};
+
+// The facts that decided `cause` for this event, in a fixed order.
+// `kernel_reason_name` is the name of event.kernel_reason (unused when the
+// kernel gave none).
+void explain_cause(const rstwatch_event &event, Cause cause, const rstwatch_classify_config &config,
+                   std::string_view kernel_reason_name, FactSink &facts);
 // The cause with its evidence and remedy, for output. `reason_name` turns a
 // kernel reason value into its name.
 Classification classify(const rstwatch_event &event, const rstwatch_classify_config &config,

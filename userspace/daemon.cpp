@@ -112,7 +112,7 @@ struct Daemon::State {
 	UniqueFd epoll;
 	// Reused for every drain: decoding allocates nothing per event.
 	std::vector<ResetEvent> batch;
-	std::string line; // reused for every stdout line
+	std::string lines; // a batch's stdout lines, reused
 	uint64_t events = 0;
 	uint64_t decode_errors = 0;
 	int64_t started_ns = realtime_now_ns();
@@ -184,19 +184,20 @@ int Daemon::run()
 		for (const ResetEvent &event : state.batch) {
 			state.store.append(event);
 			metrics.observe(event);
-			if (config_.quiet)
-				continue;
-			state.line.clear();
-			if (config_.json)
-				append_event_json(state.line, event, state.output);
-			else
-				state.line = event_to_text(event, state.output);
-			state.line.push_back('\n');
-			fwrite(state.line.data(), 1, state.line.size(), stdout);
 		}
-		// One flush per drain, not per event.
-		if (!config_.quiet)
+		// The batch's lines go out in one write.
+		if (!config_.quiet) {
+			JsonAppender out(state.lines, JsonAppender::Reuse{});
+			for (const ResetEvent &event : state.batch) {
+				if (config_.json)
+					append_event_json(out, event, state.output);
+				else
+					out.raw(event_to_text(event, state.output));
+				out.raw('\n');
+			}
+			fwrite(state.lines.data(), 1, out.size(), stdout);
 			fflush(stdout);
+		}
 		if (state.server)
 			state.server->publish(state.batch, now);
 		state.batch.clear();

@@ -11,7 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <deque>
+#include <vector>
 
 namespace rstwatch
 {
@@ -51,11 +51,12 @@ public:
 	// Links within the batch and against sent resets of the last
 	// kWindowNs; updates both events of each pair found in the batch.
 	void link(std::span<ResetEvent> batch);
+	// Sent resets still within the window of the newest event seen.
 	size_t remembered() const;
 
 	static constexpr int64_t kWindowNs = 2'000'000'000;
-	// Bounds memory under a reset storm; the oldest are forgotten first.
-	static constexpr size_t kMaxRemembered = 16384;
+	// Slots for sent resets: bounds memory and time under a reset storm.
+	static constexpr size_t kMaxRemembered = 4096;
 
 private:
 	struct State;

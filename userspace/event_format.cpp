@@ -23,9 +23,9 @@ uint32_t exit_signal(uint32_t exit_code, bool exiting)
 	return exiting ? (exit_code & 0x7f) : 0;
 }
 
-std::string comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
+std::string_view comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
 {
-	return std::string(comm, strnlen(comm, RSTWATCH_COMM_LEN));
+	return std::string_view(comm, strnlen(comm, RSTWATCH_COMM_LEN));
 }
 
 // Every field of the JSON form, in order, handed to a sink: the one list
@@ -39,29 +39,29 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
 	const bool current_exiting = has(raw, RSTWATCH_F_CURRENT_EXITING);
 	const bool owner_exiting = has(raw, RSTWATCH_F_OWNER_EXITING);
-	const Classification why =
-	    classify(raw, context.classify, [&](uint32_t reason) { return reasons.name(reason); });
+	const Cause cause = classify_cause(raw, context.classify);
+	TextBuffer text;
 
 	out.number("id", event.id);
-	out.string("timestamp", format_timestamp(event.realtime_ns));
+	out.plain("timestamp", timestamp_text(event.realtime_ns, text));
 	out.number("timestamp_ns", event.realtime_ns);
-	out.string("direction", direction_name(raw.direction));
-	out.string("cause", cause_name(why.cause));
-	out.strings("evidence", why.evidence);
-	out.string("remedy", why.remedy);
-	out.string("kernel_cause", cause_name(static_cast<Cause>(raw.cause)));
-	out.string("kernel_reason", reasons.name(raw.kernel_reason));
+	out.plain("direction", direction_name(raw.direction));
+	out.plain("cause", cause_name(cause));
+	out.evidence("evidence", raw, cause, context.classify, reasons);
+	out.plain("remedy", cause_remedy(cause));
+	out.plain("kernel_cause", cause_name(static_cast<Cause>(raw.cause)));
+	out.string("kernel_reason", reasons.name(raw.kernel_reason, text));
 	if (raw.kernel_reason == RSTWATCH_REASON_UNAVAILABLE)
 		out.null("kernel_reason_code");
 	else
 		out.number("kernel_reason_code", raw.kernel_reason);
-	out.string("state", tcp_state_name(raw.state));
-	out.string("family", family_name(raw));
-	out.string("local", format_endpoint(raw, true));
-	out.string("remote", format_endpoint(raw, false));
-	out.string("local_addr", format_address(raw, true));
+	out.plain("state", tcp_state_name(raw.state));
+	out.plain("family", family_name(raw));
+	out.plain("local", endpoint_text(raw, true, text));
+	out.plain("remote", endpoint_text(raw, false, text));
+	out.plain("local_addr", address_text(raw, true, text));
 	out.number("local_port", raw.local_port);
-	out.string("remote_addr", format_address(raw, false));
+	out.plain("remote_addr", address_text(raw, false, text));
 	out.number("remote_port", raw.remote_port);
 	out.number("netns", raw.netns);
 	out.boolean("has_socket", has(raw, RSTWATCH_F_HAS_SOCKET));
@@ -70,7 +70,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("segment_ttl", raw.segment_ttl);
 
 	// The process the reset is attributed to; null when none can be known.
-	out.string("owner_source", owner_source_name(raw.owner_source));
+	out.plain("owner_source", owner_source_name(raw.owner_source));
 	if (owner_known) {
 		out.number("pid", raw.owner_pid);
 		out.number("tid", raw.owner_tid);
@@ -121,7 +121,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	const bool peer_known = peer.event_id && peer.owner_source != RSTWATCH_OWNER_NONE;
 	if (peer.event_id) {
 		out.number("peer_event_id", peer.event_id);
-		out.string("peer_cause", cause_name(static_cast<Cause>(peer.cause)));
+		out.plain("peer_cause", cause_name(static_cast<Cause>(peer.cause)));
 	} else {
 		out.null("peer_event_id");
 		out.null("peer_cause");
@@ -141,67 +141,126 @@ public:
 	nlohmann::json object = nlohmann::json::object();
 
 	void string(const char *key, std::string_view value) { object[key] = value; }
+	void plain(const char *key, std::string_view value) { object[key] = value; }
 	template <typename Integer> void number(const char *key, Integer value)
 	{
 		object[key] = value;
 	}
 	void boolean(const char *key, bool value) { object[key] = value; }
 	void null(const char *key) { object[key] = nullptr; }
-	void strings(const char *key, const std::vector<std::string> &values)
+	void evidence(const char *key, const rstwatch_event &raw, Cause cause,
+	              const rstwatch_classify_config &config, const ReasonNames &reasons)
 	{
-		object[key] = values;
+		TextBuffer text;
+		std::vector<std::string> facts;
+		FactList list(facts);
+		explain_cause(raw, cause, config, reasons.name(raw.kernel_reason, text), list);
+		object[key] = facts;
 	}
+
+private:
+	class FactList final : public FactSink
+	{
+	public:
+		explicit FactList(std::vector<std::string> &out) : out_(out) {}
+		void fact(std::string_view name, std::string_view value) override
+		{
+			out_.push_back(std::string(name) + "=" + std::string(value));
+		}
+		void fact(std::string_view name, uint64_t value) override
+		{
+			out_.push_back(std::string(name) + "=" + std::to_string(value));
+		}
+
+	private:
+		std::vector<std::string> &out_;
+	};
 };
 
 class TextSink
 {
 public:
-	explicit TextSink(std::string &out) : out_(out) {}
+	explicit TextSink(JsonAppender &out) : out_(out) {}
 
-	void string(const char *key, std::string_view value)
+	void string(std::string_view key, std::string_view value)
 	{
 		this->key(key);
-		append_json_string(out_, value);
+		out_.string(value);
 	}
-	template <typename Integer> void number(const char *key, Integer value)
+	// Text this program made (names, addresses, times): no escaping.
+	void plain(std::string_view key, std::string_view value)
 	{
 		this->key(key);
-		append_json_integer(out_, value);
+		out_.plain_string(value);
 	}
-	void boolean(const char *key, bool value)
+	template <typename Integer> void number(std::string_view key, Integer value)
 	{
 		this->key(key);
-		out_ += value ? "true" : "false";
+		out_.integer(value);
 	}
-	void null(const char *key)
+	void boolean(std::string_view key, bool value)
 	{
 		this->key(key);
-		out_ += "null";
+		out_.raw(value ? std::string_view("true") : std::string_view("false"));
 	}
-	void strings(const char *key, const std::vector<std::string> &values)
+	void null(std::string_view key)
 	{
 		this->key(key);
-		out_.push_back('[');
-		for (size_t i = 0; i < values.size(); i++) {
-			if (i)
-				out_.push_back(',');
-			append_json_string(out_, values[i]);
-		}
-		out_.push_back(']');
+		out_.raw("null");
+	}
+	void evidence(std::string_view key, const rstwatch_event &raw, Cause cause,
+	              const rstwatch_classify_config &config, const ReasonNames &reasons)
+	{
+		this->key(key);
+		out_.raw('[');
+		TextBuffer text;
+		FactWriter writer(out_);
+		explain_cause(raw, cause, config, reasons.name(raw.kernel_reason, text), writer);
+		out_.raw(']');
 	}
 
 private:
-	// Keys are constants of this file: plain ASCII, no escaping needed.
-	void key(const char *name)
+	// Each fact as one JSON string "name=value". Names are constants;
+	// only a value (a kernel reason name) could need escaping.
+	class FactWriter final : public FactSink
 	{
-		out_.push_back(first_ ? '{' : ',');
+	public:
+		explicit FactWriter(JsonAppender &out) : out_(out) {}
+		void fact(std::string_view name, std::string_view value) override
+		{
+			begin(name);
+			out_.string_contents(value);
+			out_.raw('"');
+		}
+		void fact(std::string_view name, uint64_t value) override
+		{
+			begin(name);
+			out_.integer(value);
+			out_.raw('"');
+		}
+
+	private:
+		void begin(std::string_view name)
+		{
+			if (!first_)
+				out_.raw(',');
+			first_ = false;
+			out_.raw('"');
+			out_.raw(name);
+			out_.raw('=');
+		}
+		JsonAppender &out_;
+		bool first_ = true;
+	};
+
+	// Keys are constants of this file: plain ASCII, no escaping needed.
+	void key(std::string_view name)
+	{
+		out_.key(name, first_);
 		first_ = false;
-		out_.push_back('"');
-		out_ += name;
-		out_ += "\":";
 	}
 
-	std::string &out_;
+	JsonAppender &out_;
 	bool first_ = true;
 };
 
@@ -214,11 +273,17 @@ nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &conte
 	return std::move(sink.object);
 }
 
-void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context)
+void append_event_json(JsonAppender &out, const ResetEvent &event, const OutputContext &context)
 {
 	TextSink sink(out);
 	visit_event_fields(event, context, sink);
-	out.push_back('}');
+	out.raw('}');
+}
+
+void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context)
+{
+	JsonAppender appender(out);
+	append_event_json(appender, event, context);
 }
 
 std::string event_to_text(const ResetEvent &event, const OutputContext &context)

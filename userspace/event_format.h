@@ -3,6 +3,7 @@
 #pragma once
 
 #include "classifier.h"
+#include "json_text.h"
 #include "reset_event.h"
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,8 @@ nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &conte
 // The same object as compact JSON text appended to `out`, without building a
 // tree: what every high-volume output uses.
 void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context);
+// The same through an appender that lives across many events (a batch).
+void append_event_json(JsonAppender &out, const ResetEvent &event, const OutputContext &context);
 std::string event_to_text(const ResetEvent &event, const OutputContext &context);
 
 } // namespace rstwatch

@@ -492,11 +492,15 @@ void QueryServer::fill_output(Client &client)
 {
 	if (!client.recent_in_progress)
 		return;
-	while (client.unsent() < kOutputChunk && client.next_pending < client.pending.size()) {
-		if (client.next_pending > 0)
-			client.output.push_back(',');
-		append_event_json(client.output, client.pending[client.next_pending], output_);
-		client.next_pending++;
+	{
+		JsonAppender out(client.output);
+		while (out.size() - client.sent < kOutputChunk &&
+		       client.next_pending < client.pending.size()) {
+			if (client.next_pending > 0)
+				out.raw(',');
+			append_event_json(out, client.pending[client.next_pending], output_);
+			client.next_pending++;
+		}
 	}
 	if (client.next_pending == client.pending.size()) {
 		client.output += query::kRecentResponseTail;

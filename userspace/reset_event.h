@@ -5,6 +5,7 @@
 
 #include "rstwatch/event.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -60,6 +61,12 @@ std::string format_address(const rstwatch_event &event, bool local);
 // "127.0.0.1:80" or "[::1]:80".
 std::string format_endpoint(const rstwatch_event &event, bool local);
 
+// Storage for the text forms below, which write into it instead of
+// allocating: what the per-event output paths use.
+using TextBuffer = std::array<char, 64>;
+std::string_view address_text(const rstwatch_event &event, bool local, TextBuffer &buffer);
+std::string_view endpoint_text(const rstwatch_event &event, bool local, TextBuffer &buffer);
+
 // Names of enum sk_rst_reason values, from the running kernel's BTF.
 class ReasonNames
 {
@@ -69,6 +76,8 @@ public:
 	// "NO_SOCKET", ..., "unavailable" when the kernel gave none, or
 	// "REASON_<n>" for a value this kernel's BTF does not name.
 	std::string name(uint32_t reason) const;
+	// The same name, written into `buffer` only when it has to be made up.
+	std::string_view name(uint32_t reason, TextBuffer &buffer) const;
 
 private:
 	std::vector<std::string> names_;
@@ -92,5 +101,8 @@ private:
 
 // "2026-11-23T20:25:00.123456789Z"
 std::string format_timestamp(int64_t realtime_ns);
+// The same text in `buffer`; the date and time of day are formatted once
+// per second (per thread), the nanoseconds every time.
+std::string_view timestamp_text(int64_t realtime_ns, TextBuffer &buffer);
 
 } // namespace rstwatch
