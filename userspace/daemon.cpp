@@ -61,6 +61,8 @@ int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
 enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
 
 constexpr size_t kMaxBatch = 1024;
+// About a millisecond of work at the daemon's per-event cost.
+constexpr size_t kDrainSlice = kMaxBatch;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
 
@@ -274,11 +276,15 @@ int Daemon::run()
 	if (state.server)
 		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
 
+	// One slice of the ring per loop turn: queries, scrapes of the store
+	// and the watchdog get a turn between slices even while a storm keeps
+	// the ring full. Returns true when more records may be waiting.
 	auto drain = [&](Clock::time_point now) {
-		int consumed = tracer.consume();
+		int consumed = tracer.consume(kDrainSlice);
 		if (consumed < 0 && consumed != -EINTR)
-			throw Error("reading the ring buffer failed: " + errno_text(consumed));
+			throw Error("reading the ring buffer failed: " + errno_text(-consumed));
 		process_batch(now);
+		return consumed == static_cast<int>(kDrainSlice);
 	};
 
 	std::string metrics_text =
@@ -295,13 +301,15 @@ int Daemon::run()
 
 	Clock::time_point now = Clock::now();
 	Clock::time_point next_drain = now;
+	bool ring_pending = false; // the last slice stopped with records left
 	Clock::time_point last_resync = now;
 	Clock::time_point last_decay = now;
 	// The kernel side wakes us only when the ring is filling up; otherwise
 	// the drain timer empties it, which keeps wake-ups off the reset path.
 	while (!g_stop.load(std::memory_order_relaxed)) {
 		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_drain - now);
-		int timeout = static_cast<int>(std::max<int64_t>(0, wait.count()));
+		int timeout =
+		    ring_pending ? 0 : static_cast<int>(std::max<int64_t>(0, wait.count()));
 		epoll_event ready[4];
 		int n = epoll_wait(state.epoll.get(), ready, 4, timeout);
 		if (n < 0 && errno != EINTR)
@@ -312,9 +320,11 @@ int Daemon::run()
 			ring_ready |= ready[i].data.u32 == kRingReady;
 			query_ready |= ready[i].data.u32 == kQueryReady;
 		}
-		if (ring_ready || now >= next_drain) {
-			drain(now);
-			next_drain = now + std::chrono::milliseconds(config_.drain_interval_ms);
+		if (ring_ready || ring_pending || now >= next_drain) {
+			ring_pending = drain(now);
+			if (!ring_pending)
+				next_drain =
+				    now + std::chrono::milliseconds(config_.drain_interval_ms);
 		}
 		if (state.server) {
 			if (query_ready)
@@ -341,7 +351,12 @@ int Daemon::run()
 
 	// Drain what the kernel wrote before the signal, then detach.
 	state.notifier.stopping();
-	drain(Clock::now());
+	// Bounded by what the ring held: a storm that goes on keeps writing.
+	size_t ring_records = tracer_options.ring_buffer_bytes / sizeof(rstwatch_event);
+	for (size_t slice = 0; slice <= ring_records / kDrainSlice; slice++) {
+		if (!drain(Clock::now()))
+			break;
+	}
 	KernelCounters counters = tracer.read_counters();
 	fprintf(stderr,
 	        "rstwatchd: stopping: %llu events, %llu lost in the kernel, %llu decode errors, "

@@ -56,4 +56,82 @@ void append_json_string(std::string &out, std::string_view text)
 	out.push_back('"');
 }
 
+namespace
+{
+
+std::string_view trimmed(std::string_view text)
+{
+	constexpr std::string_view space = " \t\r\n";
+	size_t first = text.find_first_not_of(space);
+	if (first == std::string_view::npos)
+		return {};
+	return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+} // namespace
+
+std::optional<ArrayMember> split_array_member(std::string_view text, std::string_view key)
+{
+	ArrayMember result;
+	int depth = 0;
+	bool key_next = false; // the next string at depth 1 is a member name
+	std::string_view member;
+	bool in_array = false;
+	size_t array_begin = 0, element_begin = 0;
+	for (size_t i = 0; i < text.size(); i++) {
+		char c = text[i];
+		if (c == '"') {
+			size_t begin = ++i;
+			for (; i < text.size() && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			if (depth == 1 && key_next) {
+				member = text.substr(begin, i - begin);
+				key_next = false;
+			}
+			continue;
+		}
+		switch (c) {
+		case '{':
+			if (++depth == 1)
+				key_next = true;
+			break;
+		case '[':
+			if (++depth == 2 && member == key) {
+				in_array = true;
+				array_begin = i;
+				element_begin = i + 1;
+			}
+			break;
+		case ',':
+			if (depth == 1) {
+				key_next = true;
+			} else if (in_array && depth == 2) {
+				result.elements.push_back(
+				    trimmed(text.substr(element_begin, i - element_begin)));
+				element_begin = i + 1;
+			}
+			break;
+		case ']':
+			if (in_array && depth == 2) {
+				std::string_view last =
+				    trimmed(text.substr(element_begin, i - element_begin));
+				if (!last.empty() || !result.elements.empty())
+					result.elements.push_back(last);
+				result.rest = std::string(text.substr(0, array_begin)) + "[]" +
+				              std::string(text.substr(i + 1));
+				return result;
+			}
+			depth--;
+			break;
+		case '}':
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return std::nullopt;
+}
+
 } // namespace rstwatch

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rstwatch
 {
@@ -104,6 +106,17 @@ private:
 	size_t used_;
 	bool trim_ = true;
 };
+
+// The elements of the array held by member `key` of a top-level JSON
+// object, as text, found without parsing them: a client that passes events
+// on as they came needs no tree of a megabyte-long answer. `rest` is the
+// object with that array emptied ("[]"), small enough to parse. nullopt
+// when there is no such member; the text is assumed to be valid JSON.
+struct ArrayMember {
+	std::vector<std::string_view> elements;
+	std::string rest;
+};
+std::optional<ArrayMember> split_array_member(std::string_view text, std::string_view key);
 
 template <typename Integer> void append_json_integer(std::string &out, Integer value)
 {

@@ -5,6 +5,7 @@
 // store no longer holds), 2 bad request (usage or the daemon rejected it),
 // 3 no daemon answering on the socket, 4 permission denied.
 #include "defaults.h"
+#include "json_text.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -204,17 +205,12 @@ json parse_response(const std::string &line)
 	throw Failure{exit_code, "rstwatchd: " + code + ": " + message};
 }
 
+std::string send_request_raw(Connection &connection, const json &request);
+
 // The daemon's first answer to `request`.
 json send_request(Connection &connection, const json &request)
 {
-	int send_error = connection.send_line(request.dump());
-	std::optional<std::string> line = connection.read_line();
-	if (!line)
-		throw Failure{kFailure, send_error
-		                            ? "sending the request failed: " +
-		                                  std::string(strerror(send_error))
-		                            : "rstwatchd closed the connection without answering"};
-	return parse_response(*line);
+	return parse_response(send_request_raw(connection, request));
 }
 
 std::string text(const json &value)
@@ -282,15 +278,41 @@ std::vector<std::string> event_row(const json &event)
 	        text(event["pid"]),       text(event["comm"])};
 }
 
+// The daemon's first answer to `request`, unparsed.
+std::string send_request_raw(Connection &connection, const json &request)
+{
+	int send_error = connection.send_line(request.dump());
+	std::optional<std::string> line = connection.read_line();
+	if (!line)
+		throw Failure{kFailure, send_error
+		                            ? "sending the request failed: " +
+		                                  std::string(strerror(send_error))
+		                            : "rstwatchd closed the connection without answering"};
+	return std::move(*line);
+}
+
 int run_recent(Connection &connection, json request, bool as_json)
 {
-	json response = send_request(connection, request);
-	const json &events = response["events"];
 	if (as_json) {
-		for (const json &event : events)
-			std::puts(event.dump().c_str());
+		// Each event goes out as the daemon wrote it: parsing a
+		// thousand events only to print them again took longer than
+		// the daemon took to write them.
+		std::string line = send_request_raw(connection, request);
+		std::optional<rstwatch::ArrayMember> split =
+		    rstwatch::split_array_member(line, "events");
+		parse_response(split ? split->rest : line);
+		if (split) {
+			std::string out;
+			for (std::string_view event : split->elements) {
+				out.append(event);
+				out.push_back('\n');
+			}
+			fwrite(out.data(), 1, out.size(), stdout);
+		}
 		return kSuccess;
 	}
+	json response = send_request(connection, request);
+	const json &events = response["events"];
 	if (events.empty()) {
 		std::puts("no resets match");
 		return kSuccess;

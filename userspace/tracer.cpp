@@ -382,15 +382,31 @@ void Tracer::set_record_handler(RecordHandler handler)
 	handler_ = std::move(handler);
 }
 
+namespace
+{
+// Returned by the record callback to stop libbpf's loop once the budget is
+// spent: libbpf consumes the record the callback was given, stops, and
+// hands this value back from ring_buffer__consume().
+constexpr int kBudgetSpent = -ECANCELED;
+} // namespace
+
 int Tracer::on_record(void *ctx, void *data, size_t size)
 {
-	static_cast<Tracer *>(ctx)->handler_(data, size);
-	return 0;
+	auto *tracer = static_cast<Tracer *>(ctx);
+	tracer->handler_(data, size);
+	return ++tracer->consumed_ >= tracer->budget_ ? kBudgetSpent : 0;
 }
 
-int Tracer::consume()
+int Tracer::consume(size_t max_records)
 {
-	return ring_buffer__consume(ring_.get());
+	if (max_records == 0)
+		return 0;
+	budget_ = max_records;
+	consumed_ = 0;
+	int result = ring_buffer__consume(ring_.get());
+	if (result < 0 && result != kBudgetSpent)
+		return result;
+	return static_cast<int>(consumed_);
 }
 
 int Tracer::ring_epoll_fd() const

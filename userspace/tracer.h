@@ -82,8 +82,9 @@ public:
 	void attach();
 	// Must be set before consume().
 	void set_record_handler(RecordHandler handler);
-	// Drains every record waiting in the ring buffer; returns how many.
-	int consume();
+	// Hands on at most `max_records` waiting records; returns how many
+	// (max_records when more may be waiting) or a negative errno.
+	int consume(size_t max_records);
 	// Becomes readable when the kernel wakes the consumer.
 	int ring_epoll_fd() const;
 
@@ -119,6 +120,8 @@ private:
 	std::vector<LinkPtr> links_;
 	RingBufferPtr ring_;
 	RecordHandler handler_;
+	size_t budget_ = 0;   // records this consume() may still hand on
+	size_t consumed_ = 0; // records this consume() handed on
 	std::vector<std::string> reason_names_;
 	rstwatch_classify_config classify_config_{};
 	bool send_reset_has_reason_ = false;

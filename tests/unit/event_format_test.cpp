@@ -1,4 +1,5 @@
 #include "event_format.h"
+#include "json_text.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -432,6 +433,45 @@ TEST(AppendEventJson, ParsesToTheSameObjectAsEventToJson)
 		}
 		EXPECT_EQ(parsed, expected);
 	}
+}
+
+} // namespace
+} // namespace rstwatch
+
+namespace rstwatch
+{
+namespace
+{
+
+using nlohmann::json;
+
+TEST(SplitArrayMember, FindsTheElementsOfOneTopLevelArray)
+{
+	const std::string text =
+	    R"({"ok":true,"nested":{"events":[9]},"note":"a \"events\":[1] b",)"
+	    R"("events":[{"id":1,"s":"x]y,{"},{"id":2,"list":[1,2]} , 3],"n":4})";
+	auto split = split_array_member(text, "events");
+	ASSERT_TRUE(split.has_value());
+	ASSERT_EQ(split->elements.size(), 3u);
+	EXPECT_EQ(split->elements[0], R"({"id":1,"s":"x]y,{"})");
+	EXPECT_EQ(split->elements[1], R"({"id":2,"list":[1,2]})");
+	EXPECT_EQ(split->elements[2], "3");
+	const json rest = json::parse(split->rest);
+	EXPECT_EQ(rest["events"], json::array());
+	EXPECT_EQ(rest["nested"]["events"], json::array({9}));
+	EXPECT_EQ(rest["n"], 4);
+	for (std::string_view element : split->elements)
+		EXPECT_TRUE(json::accept(element));
+}
+
+TEST(SplitArrayMember, EmptyArrayAndMissingMember)
+{
+	auto empty = split_array_member(R"({"ok":true,"events":[ ]})", "events");
+	ASSERT_TRUE(empty.has_value());
+	EXPECT_TRUE(empty->elements.empty());
+	EXPECT_EQ(empty->rest, R"({"ok":true,"events":[]})");
+	EXPECT_FALSE(split_array_member(R"({"ok":false,"error":{"code":"x"}})", "events"));
+	EXPECT_FALSE(split_array_member(R"({"events":3})", "events"));
 }
 
 } // namespace
