@@ -63,6 +63,7 @@ enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
 constexpr size_t kMaxBatch = 1024;
 // About a millisecond of work at the daemon's per-event cost.
 constexpr size_t kDrainSlice = kMaxBatch;
+constexpr size_t kStdoutChunk = 128 * 1024;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
 
@@ -187,7 +188,8 @@ int Daemon::run()
 			state.store.append(event);
 			metrics.observe(event);
 		}
-		// The batch's lines go out in one write.
+		// Lines go out in a few large writes per batch, from a buffer
+		// that stays small.
 		if (!config_.quiet) {
 			JsonAppender out(state.lines, JsonAppender::Reuse{});
 			for (const ResetEvent &event : state.batch) {
@@ -196,6 +198,10 @@ int Daemon::run()
 				else
 					out.raw(event_to_text(event, state.output));
 				out.raw('\n');
+				if (out.size() >= kStdoutChunk) {
+					fwrite(state.lines.data(), 1, out.size(), stdout);
+					out.rewind();
+				}
 			}
 			fwrite(state.lines.data(), 1, out.size(), stdout);
 			fflush(stdout);

@@ -14,17 +14,15 @@ EventStore::EventStore(size_t capacity) : capacity_(capacity)
 
 void EventStore::append(const ResetEvent &event)
 {
-	if (slots_.size() < capacity_) {
+	if (size_ < capacity_) {
 		// Not yet wrapped: head_ stays 0 and slots are in id order.
-		// Grown by hand so the vector never reserves past the capacity.
-		if (slots_.size() == slots_.capacity())
-			slots_.reserve(
-			    std::min(capacity_, std::max<size_t>(1024, 2 * slots_.size())));
-		slots_.push_back(event);
-		size_ = slots_.size();
+		if (size_ % kChunkEvents == 0)
+			chunks_.push_back(std::make_unique<ResetEvent[]>(
+			    std::min(kChunkEvents, capacity_ - size_)));
+		slot(size_++) = event;
 		return;
 	}
-	slots_[head_] = event;
+	slot(head_) = event;
 	head_ = (head_ + 1) % capacity_;
 }
 
@@ -34,16 +32,10 @@ void EventStore::set_capacity(size_t capacity)
 		throw std::invalid_argument("the event store needs room for at least one event");
 	if (capacity == capacity_)
 		return;
-	size_t keep = std::min(size_, capacity);
-	std::vector<ResetEvent> newest;
-	newest.reserve(keep);
-	for (size_t i = size_ - keep; i < size_; i++)
-		newest.push_back(at(i));
-	slots_ = std::move(newest);
-	slots_.shrink_to_fit();
-	capacity_ = capacity;
-	head_ = 0;
-	size_ = slots_.size();
+	EventStore resized(capacity);
+	for (size_t i = size_ - std::min(size_, capacity); i < size_; i++)
+		resized.append(at(i));
+	*this = std::move(resized);
 }
 
 const ResetEvent *EventStore::find(uint64_t id) const

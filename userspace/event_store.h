@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace rstwatch
@@ -34,7 +35,7 @@ public:
 	// The event with this id, or nullptr once it has been forgotten.
 	const ResetEvent *find(uint64_t id) const;
 	// The i-th oldest event held (0 = oldest).
-	const ResetEvent &at(size_t index) const { return slots_[(head_ + index) % capacity_]; }
+	const ResetEvent &at(size_t index) const { return slot((head_ + index) % capacity_); }
 
 	// Calls visit(event) from the newest to the oldest until it returns false.
 	template <typename Visitor> void visit_newest_first(Visitor &&visit) const
@@ -46,9 +47,17 @@ public:
 	}
 
 private:
-	// Slots grow with use up to the capacity, so an idle daemon does not
-	// pay for 64k events it has never seen.
-	std::vector<ResetEvent> slots_;
+	// Slots come in chunks allocated as the store fills, so an idle daemon
+	// does not pay for 64k events it has never seen, and growing never
+	// copies what is held (a doubling vector briefly held both copies,
+	// which set the daemon's peak RSS).
+	static constexpr size_t kChunkEvents = 4096;
+	ResetEvent &slot(size_t index) const
+	{
+		return chunks_[index / kChunkEvents][index % kChunkEvents];
+	}
+
+	std::vector<std::unique_ptr<ResetEvent[]>> chunks_;
 	size_t capacity_;
 	size_t head_ = 0; // index of the oldest event once the store is full
 	size_t size_ = 0;

@@ -45,6 +45,8 @@ public:
 	}
 	// Bytes in the string so far, written ones only.
 	size_t size() const { return used_; }
+	// Starts over at the beginning of the string (after its text was used).
+	void rewind() { used_ = 0; }
 
 	void raw(std::string_view text)
 	{

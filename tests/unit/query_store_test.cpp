@@ -80,6 +80,33 @@ TEST(QueryStore, ResizingKeepsTheNewest)
 	EXPECT_THROW(EventStore(0), std::invalid_argument);
 }
 
+// Capacities that are not a whole number of the store's allocation chunks,
+// wrapped several times, and resized across chunk boundaries.
+TEST(QueryStore, WrapsAndResizesAcrossAllocationChunks)
+{
+	EventStore store(10000);
+	fill(store, 1, 25001);
+	ASSERT_EQ(store.size(), 10000u);
+	for (size_t i = 0; i < store.size(); i++)
+		ASSERT_EQ(store.at(i).id, 15002u + i) << i;
+	for (uint64_t id : {15002u, 16000u, 20000u, 25001u}) {
+		const ResetEvent *event = store.find(id);
+		ASSERT_NE(event, nullptr) << id;
+		EXPECT_EQ(event->id, id);
+	}
+	store.set_capacity(4097);
+	EXPECT_EQ(store.oldest_id(), 25001u - 4097u + 1);
+	fill(store, 25002, 30000);
+	EXPECT_EQ(store.size(), 4097u);
+	EXPECT_EQ(store.oldest_id(), 30000u - 4097u + 1);
+	EXPECT_EQ(store.newest_id(), 30000u);
+	store.set_capacity(20000);
+	EXPECT_EQ(store.size(), 4097u);
+	fill(store, 30001, 50000);
+	EXPECT_EQ(store.size(), 20000u);
+	EXPECT_EQ(store.at(0).id, 30001u);
+}
+
 TEST(QueryStore, DefaultCapacityIs64kEvents)
 {
 	EventStore store;
