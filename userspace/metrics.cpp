@@ -126,30 +126,36 @@ template <typename Key, typename Hash> void TopSeries<Key, Hash>::increment(cons
 	if (admitted_.size() < limit_) {
 		admit(key, 1);
 		admitted_.find(key)->second.counter->Increment();
+		quiet_floor_ = std::min<uint64_t>(quiet_floor_, 1);
 		return;
 	}
 	other_->Increment();
 	if (limit_ == 0)
 		return;
 
-	auto candidate = candidates_.find(key);
+	auto candidate = std::find_if(candidates_.begin(), candidates_.end(),
+	                              [&](const auto &entry) { return entry.first == key; });
 	if (candidate == candidates_.end()) {
 		size_t room = std::max<size_t>(kMinCandidates, kCandidatesPerSlot * limit_);
 		if (candidates_.size() >= room) {
 			// Space-saving: the newcomer inherits the evicted count,
 			// so a steady heavy hitter still rises above the noise.
-			auto smallest = std::min_element(
+			candidate = std::min_element(
 			    candidates_.begin(), candidates_.end(),
 			    [](const auto &a, const auto &b) { return a.second < b.second; });
-			uint64_t inherited = smallest->second;
-			candidates_.erase(smallest);
-			candidate = candidates_.emplace(key, inherited).first;
+			candidate->first = key;
 		} else {
-			candidate = candidates_.emplace(key, 0).first;
+			candidate = candidates_.emplace(candidates_.end(), key, 0);
 		}
 	}
 	uint64_t recent = ++candidate->second;
+	// Admitted counts only grow between decays, so the floor (the
+	// quietest count when last looked at) rules most candidates out
+	// without a scan of every slot.
+	if (recent < 2 * quiet_floor_ + 4)
+		return;
 	auto quiet = quietest();
+	quiet_floor_ = quiet->second.recent;
 	// Twice the quietest slot's count and a few more: a slot does not
 	// change hands back and forth between two values of similar rate.
 	if (recent >= 2 * quiet->second.recent + 4) {
@@ -164,10 +170,10 @@ template <typename Key, typename Hash> void TopSeries<Key, Hash>::decay()
 {
 	for (auto &[key, slot] : admitted_)
 		slot.recent /= 2;
-	for (auto it = candidates_.begin(); it != candidates_.end();) {
-		it->second /= 2;
-		it = it->second ? std::next(it) : candidates_.erase(it);
-	}
+	quiet_floor_ /= 2;
+	for (auto &entry : candidates_)
+		entry.second /= 2;
+	std::erase_if(candidates_, [](const auto &entry) { return entry.second == 0; });
 }
 
 template <typename Key, typename Hash> void TopSeries<Key, Hash>::set_limit(unsigned limit)

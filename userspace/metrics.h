@@ -78,8 +78,12 @@ private:
 	unsigned limit_;
 	prometheus::Counter *other_;
 	std::unordered_map<Key, Slot, Hash> admitted_;
-	// Values waiting for a slot, with their recent counts; bounded too.
-	std::unordered_map<Key, uint64_t, Hash> candidates_;
+	// Values waiting for a slot, with their recent counts; bounded too
+	// (a few hundred at most), so a flat array scans faster than a hash
+	// map allocates.
+	std::vector<std::pair<Key, uint64_t>> candidates_;
+	// At most the quietest admitted count (see increment()).
+	uint64_t quiet_floor_ = 0;
 };
 
 struct CommKey {
