@@ -196,7 +196,7 @@ int Daemon::run()
 				if (config_.json)
 					append_event_json(out, event, state.output);
 				else
-					out.raw(event_to_text(event, state.output));
+					append_event_text(out, event, state.output);
 				out.raw('\n');
 				if (out.size() >= kStdoutChunk) {
 					fwrite(state.lines.data(), 1, out.size(), stdout);

@@ -3,7 +3,6 @@
 #include "json_text.h"
 
 #include <cstring>
-#include <sstream>
 
 namespace rstwatch
 {
@@ -286,29 +285,57 @@ void append_event_json(std::string &out, const ResetEvent &event, const OutputCo
 	append_event_json(appender, event, context);
 }
 
+void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputContext &context)
+{
+	const rstwatch_event &raw = event.raw;
+	TextBuffer text;
+	out.raw(timestamp_text(event.realtime_ns, text));
+	out.raw(' ');
+	out.raw(direction_name(raw.direction));
+	out.raw(' ');
+	out.raw(endpoint_text(raw, true, text));
+	out.raw(raw.direction == RSTWATCH_DIR_SENT ? " -> " : " <- ");
+	out.raw(endpoint_text(raw, false, text));
+	out.raw(" cause=");
+	out.raw(cause_name(classify_cause(raw, context.classify)));
+	out.raw(" reason=");
+	out.raw(context.reasons.name(raw.kernel_reason, text));
+	out.raw(" state=");
+	out.raw(tcp_state_name(raw.state));
+	if (raw.owner_source != RSTWATCH_OWNER_NONE) {
+		out.raw(" pid=");
+		out.integer(raw.owner_pid);
+		out.raw(" comm=");
+		out.raw(comm_text(raw.owner_comm));
+		out.raw(" (");
+		out.raw(owner_source_name(raw.owner_source));
+		out.raw(')');
+	} else {
+		out.raw(" pid=- (no owner)");
+	}
+	if (has(raw, RSTWATCH_F_FULL_SOCKET)) {
+		out.raw(" unread=");
+		out.integer(raw.unread_bytes);
+		out.raw(" unsent=");
+		out.integer(raw.unsent_bytes);
+	}
+	if (has(raw, RSTWATCH_F_LINGER_ON)) {
+		out.raw(" linger=");
+		out.integer(raw.linger_seconds);
+		out.raw('s');
+	}
+	if (has(raw, RSTWATCH_F_REPLY_TO_SYN))
+		out.raw(" syn");
+}
+
 std::string event_to_text(const ResetEvent &event, const OutputContext &context)
 {
-	const ReasonNames &reasons = context.reasons;
-	const rstwatch_event &raw = event.raw;
-	std::ostringstream line;
-	line << format_timestamp(event.realtime_ns) << ' ' << direction_name(raw.direction) << ' '
-	     << format_endpoint(raw, true) << (raw.direction == RSTWATCH_DIR_SENT ? " -> " : " <- ")
-	     << format_endpoint(raw, false)
-	     << " cause=" << cause_name(classify_cause(raw, context.classify))
-	     << " reason=" << reasons.name(raw.kernel_reason)
-	     << " state=" << tcp_state_name(raw.state);
-	if (raw.owner_source != RSTWATCH_OWNER_NONE)
-		line << " pid=" << raw.owner_pid << " comm=" << comm_text(raw.owner_comm) << " ("
-		     << owner_source_name(raw.owner_source) << ')';
-	else
-		line << " pid=- (no owner)";
-	if (has(raw, RSTWATCH_F_FULL_SOCKET))
-		line << " unread=" << raw.unread_bytes << " unsent=" << raw.unsent_bytes;
-	if (has(raw, RSTWATCH_F_LINGER_ON))
-		line << " linger=" << raw.linger_seconds << 's';
-	if (has(raw, RSTWATCH_F_REPLY_TO_SYN))
-		line << " syn";
-	return line.str();
+	std::string line;
+	{
+		JsonAppender out(line);
+		append_event_text(out, event, context);
+	}
+	return line;
 }
 
 } // namespace rstwatch
