@@ -10,6 +10,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include "rstwatch/event.h"
+#include "kernel_read.bpf.h"
 
 /*
  * v5.15 "cgroup: Fix sock_cgroup_data on big-endian" / "cgroup: remove
@@ -31,30 +32,37 @@ struct sock_cgroup_data___old {
 	};
 } __attribute__((preserve_access_index));
 
-static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk, bool btf)
 {
 	struct cgroup *cgroup = NULL;
 
 	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
-		cgroup = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+		cgroup = KREAD(btf, sk, sk_cgrp_data.cgroup);
 	} else {
+		/* Probe reads even in tp_btf programs: `val` is a number to
+		 * the verifier, not a pointer it could follow. */
 		struct sock_cgroup_data___old *old = (void *)&sk->sk_cgrp_data;
 		__u64 val = BPF_CORE_READ(old, val);
 
 		if (!(val & 1))
 			cgroup = (struct cgroup *)val;
+		if (!cgroup)
+			return 0;
+		return BPF_CORE_READ(cgroup, kn, id);
 	}
 	if (!cgroup)
 		return 0;
-	return BPF_CORE_READ(cgroup, kn, id);
+	return KREAD(btf, cgroup, kn, id);
 }
 
 /*
  * v5.6 "net: Make sk_protocol a 16-bit value" turned the sk_protocol
- * bitfield into a plain u16; the probed bitfield read handles both.
+ * bitfield into a plain u16; the bitfield reads handle both.
  */
-static __always_inline __u16 sock_protocol(const struct sock *sk)
+static __always_inline __u16 sock_protocol(const struct sock *sk, bool btf)
 {
+	if (btf)
+		return BPF_CORE_READ_BITFIELD(sk, sk_protocol);
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 

@@ -8,16 +8,15 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "compat.bpf.h"
+#include "kernel_read.bpf.h"
 #include "maps.bpf.h"
 
 /* include/linux/sched.h; unchanged since 2.6. */
 #define RSTWATCH_PF_EXITING 0x00000004
-#define RSTWATCH_TCPHDR_SYN 0x02
 
-static __always_inline bool sock_flag_set(const struct sock *sk, int bit)
+/* `flags` is sk->sk_flags (__sk_common.skc_flags), read once per event. */
+static __always_inline bool sock_flag_set(unsigned long flags, int bit)
 {
-	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-
 	return (flags >> bit) & 1;
 }
 
@@ -35,11 +34,11 @@ static __always_inline bool is_full_socket(__u8 state)
  * the one acting on the socket. Listeners are processed without the lock, so
  * their owned flag says nothing about the current task.
  */
-static __always_inline bool current_holds_socket(const struct sock *sk, __u8 state)
+static __always_inline bool current_holds_socket(const struct sock *sk, __u8 state, bool btf)
 {
 	if (!is_full_socket(state) || state == TCP_LISTEN)
 		return false;
-	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+	return KREAD(btf, sk, sk_lock.owned) != 0;
 }
 
 static __always_inline __u32 jiffies_to_seconds(__u64 jiffies)
@@ -58,21 +57,21 @@ static __always_inline __u32 ms_since_jiffies32(__u32 then)
 	return jiffies_to_ms((__u32)bpf_jiffies64() - then);
 }
 
-static __always_inline void fill_current_task(struct rstwatch_event *event)
+static __always_inline void fill_current_task(struct rstwatch_event *event, bool btf)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	const struct task_struct *task = current_task(btf);
+	__u64 pid_tgid = current_pid_tgid(task, btf);
 
 	event->current_pid = pid_tgid >> 32;
 	event->current_tid = (__u32)pid_tgid;
 	bpf_get_current_comm(event->current_comm, sizeof(event->current_comm));
-	if (BPF_CORE_READ(task, flags) & RSTWATCH_PF_EXITING)
+	if (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING)
 		event->flags |= RSTWATCH_F_CURRENT_EXITING;
-	event->current_exit_code = BPF_CORE_READ(task, exit_code);
+	event->current_exit_code = KREAD(btf, task, exit_code);
 }
 
-static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
-                                                  const struct sock *sk);
+static __always_inline const struct tcp_sock *
+fill_from_sock_common(struct rstwatch_event *event, const struct sock *sk, bool btf);
 
 /* The same key from a closing socket and, later, from an event on the
  * TIME_WAIT mini socket of the same connection. */
@@ -86,25 +85,28 @@ static __always_inline void flow_key_from_event(const struct rstwatch_event *eve
 	key->remote_port = event->remote_port;
 }
 
-static __always_inline void record_owner(const struct sock *sk, __u8 source)
+static __always_inline void record_owner(const struct sock *sk, __u8 source, bool btf)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct task_struct *task = current_task(btf);
 	__u64 key = (__u64)sk;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct rstwatch_owner owner = {}, *previous;
+	__u64 pid_tgid = current_pid_tgid(task, btf);
+	struct rstwatch_owner owner = {};
 
 	owner.recorded_ns = bpf_ktime_get_ns();
-	/* The connection's start survives a later closer record. */
-	previous = bpf_map_lookup_elem(&owners, &key);
-	if (source == RSTWATCH_OWNER_SOCKET)
+	if (source == RSTWATCH_OWNER_SOCKET) {
 		owner.socket_ns = owner.recorded_ns;
-	else if (previous)
-		owner.socket_ns = previous->socket_ns;
+	} else {
+		/* The connection's start survives a later closer record. */
+		struct rstwatch_owner *previous = bpf_map_lookup_elem(&owners, &key);
+
+		if (previous)
+			owner.socket_ns = previous->socket_ns;
+	}
 	owner.pid = pid_tgid >> 32;
 	owner.tid = (__u32)pid_tgid;
 	owner.source = source;
-	owner.exit_code = BPF_CORE_READ(task, exit_code);
-	owner.exiting = (BPF_CORE_READ(task, flags) & RSTWATCH_PF_EXITING) != 0;
+	owner.exit_code = KREAD(btf, task, exit_code);
+	owner.exiting = (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING) != 0;
 	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
 	if (bpf_map_update_elem(&owners, &key, &owner, BPF_ANY))
 		count(RSTWATCH_CNT_OWNER_MAP_FULL);
@@ -112,7 +114,7 @@ static __always_inline void record_owner(const struct sock *sk, __u8 source)
 		struct rstwatch_event tuple = {};
 		struct rstwatch_flow_key flow = {};
 
-		fill_from_sock_common(&tuple, sk);
+		fill_from_sock_common(&tuple, sk, btf);
 		flow_key_from_event(&tuple, &flow);
 		bpf_map_update_elem(&closed_flows, &flow, &owner, BPF_ANY);
 	}
@@ -158,144 +160,103 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 		event->flags |= RSTWATCH_F_OWNER_EXITING;
 }
 
-static __always_inline void fill_from_sock_common(struct rstwatch_event *event,
-                                                  const struct sock *sk)
+/* Returns the socket as a struct tcp_sock when it is a full one (see
+ * tcp_sock_of()), NULL for a mini socket. Every socket these hooks fill from
+ * is TCP, so a full one is never NULL here. */
+static __always_inline const struct tcp_sock *fill_from_sock_common(struct rstwatch_event *event,
+                                                                    const struct sock *sk, bool btf)
 {
-	event->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	event->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	const struct tcp_sock *tp = NULL;
+
+	event->family = KREAD(btf, sk, __sk_common.skc_family);
+	event->state = KREAD(btf, sk, __sk_common.skc_state);
 	/* tcp_set_state(TCP_CLOSE) releases the bound port and zeroes skc_num
 	 * before an abortive close sends its reset; inet_sport survives it but
 	 * exists only in full sockets. */
 	if (is_full_socket(event->state)) {
-		event->local_port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		tp = tcp_sock_of(sk, btf);
+		if (tp)
+			event->local_port =
+			    bpf_ntohs(KREAD(btf, (const struct inet_sock *)tp, inet_sport));
 	} else {
-		event->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		event->local_port = KREAD(btf, sk, __sk_common.skc_num);
+		/* A probe read even with BTF pointers: the verifier types a
+		 * mini socket as struct inet_timewait_sock only through
+		 * bpf_skc_to_tcp_timewait_sock(), which also insists on
+		 * tcp_prot or a built-in tcpv6_prot and so could miss some. */
 		if (event->state == TCP_TIME_WAIT &&
 		    BPF_CORE_READ((struct inet_timewait_sock *)sk, tw_substate) == TCP_FIN_WAIT2)
 			event->flags |= RSTWATCH_F_TW_FIN_WAIT2;
 	}
-	event->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	event->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	event->remote_port = bpf_ntohs(KREAD(btf, sk, __sk_common.skc_dport));
+	event->netns = KREAD(btf, sk, __sk_common.skc_net.net, ns.inum);
 	if (event->family == RSTWATCH_AF_INET6) {
-		BPF_CORE_READ_INTO(&event->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&event->remote_addr, sk, __sk_common.skc_v6_daddr);
+		*(struct in6_addr *)event->local_addr =
+		    KREAD(btf, sk, __sk_common.skc_v6_rcv_saddr);
+		*(struct in6_addr *)event->remote_addr = KREAD(btf, sk, __sk_common.skc_v6_daddr);
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)event->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)event->remote_addr, sk, __sk_common.skc_daddr);
+		*(__be32 *)event->local_addr = KREAD(btf, sk, __sk_common.skc_rcv_saddr);
+		*(__be32 *)event->remote_addr = KREAD(btf, sk, __sk_common.skc_daddr);
 	}
+	return tp;
 }
 
-static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event, const struct sock *sk)
+/* `tp` is `sk` as fill_from_sock_common() returned it. */
+static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event, const struct sock *sk,
+                                               const struct tcp_sock *tp, bool btf)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
-	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-	__u32 snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)tp;
+	struct net *net = KREAD(btf, sk, __sk_common.skc_net.net);
+	unsigned long sk_flags = KREAD(btf, sk, __sk_common.skc_flags);
+	__u32 snd_nxt = KREAD(btf, tp, snd_nxt);
 	__u32 keepalive;
 
 	event->flags |= RSTWATCH_F_FULL_SOCKET;
-	event->unread_bytes = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	event->unread_bytes = KREAD(btf, tp, rcv_nxt) - KREAD(btf, tp, copied_seq);
 	/* A received FIN takes a sequence number but is no data (as tcp_inq()
 	 * reckons it). */
 	if (event->unread_bytes &&
-	    sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+	    sock_flag_set(sk_flags, bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
 		event->unread_bytes--;
-	event->unsent_bytes = BPF_CORE_READ(tp, write_seq) - snd_nxt;
-	event->unacked_bytes = snd_nxt - BPF_CORE_READ(tp, snd_una);
-	event->bytes_sent = BPF_CORE_READ(tp, bytes_sent);
-	event->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	event->user_timeout_ms = BPF_CORE_READ(icsk, icsk_user_timeout);
+	event->unsent_bytes = KREAD(btf, tp, write_seq) - snd_nxt;
+	event->unacked_bytes = snd_nxt - KREAD(btf, tp, snd_una);
+	event->bytes_sent = KREAD(btf, tp, bytes_sent);
+	event->bytes_received = KREAD(btf, tp, bytes_received);
+	event->user_timeout_ms = KREAD(btf, icsk, icsk_user_timeout);
 	/* Both stamps are first set when the handshake completes. rcv_tstamp
 	 * is the last ACK that arrived; a reset being processed has not
 	 * updated it. */
 	if (event->state != TCP_SYN_SENT && event->state != TCP_SYN_RECV) {
-		event->idle_since_send_ms = ms_since_jiffies32(BPF_CORE_READ(tp, lsndtime));
-		event->idle_since_receive_ms = ms_since_jiffies32(BPF_CORE_READ(tp, rcv_tstamp));
+		event->idle_since_send_ms = ms_since_jiffies32(KREAD(btf, tp, lsndtime));
+		event->idle_since_receive_ms = ms_since_jiffies32(KREAD(btf, tp, rcv_tstamp));
 	}
 	if (jiffies_per_second)
 		event->flags |= RSTWATCH_F_HZ_KNOWN;
-	event->cgroup_id = sock_cgroup_id(sk);
+	event->cgroup_id = sock_cgroup_id(sk, btf);
 
-	if (sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
+	if (sock_flag_set(sk_flags, bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
 		event->flags |= RSTWATCH_F_ORPHAN;
-	if (sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) {
+	if (sock_flag_set(sk_flags, bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) {
 		event->flags |= RSTWATCH_F_LINGER_ON;
-		event->linger_seconds = jiffies_to_seconds(BPF_CORE_READ(sk, sk_lingertime));
+		event->linger_seconds = jiffies_to_seconds(KREAD(btf, sk, sk_lingertime));
 	}
-	if (sock_flag_set(sk, bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
+	if (sock_flag_set(sk_flags, bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
 		event->flags |= RSTWATCH_F_KEEPALIVE_ON;
 
 	/* A zero per-socket value means "use the namespace's sysctl", exactly
 	 * as keepalive_time_when() and friends resolve it. */
-	keepalive = BPF_CORE_READ(tp, keepalive_time);
+	keepalive = KREAD(btf, tp, keepalive_time);
 	if (!keepalive)
-		keepalive = BPF_CORE_READ(net, ipv4.sysctl_tcp_keepalive_time);
+		keepalive = KREAD(btf, net, ipv4.sysctl_tcp_keepalive_time);
 	event->keepalive_idle_seconds = jiffies_to_seconds(keepalive);
-	keepalive = BPF_CORE_READ(tp, keepalive_intvl);
+	keepalive = KREAD(btf, tp, keepalive_intvl);
 	if (!keepalive)
-		keepalive = BPF_CORE_READ(net, ipv4.sysctl_tcp_keepalive_intvl);
+		keepalive = KREAD(btf, net, ipv4.sysctl_tcp_keepalive_intvl);
 	event->keepalive_interval_seconds = jiffies_to_seconds(keepalive);
-	keepalive = BPF_CORE_READ(tp, keepalive_probes);
+	keepalive = KREAD(btf, tp, keepalive_probes);
 	if (!keepalive)
-		keepalive = BPF_CORE_READ(net, ipv4.sysctl_tcp_keepalive_probes);
+		keepalive = KREAD(btf, net, ipv4.sysctl_tcp_keepalive_probes);
 	event->keepalive_count = keepalive;
-}
-
-/*
- * The segment being answered. With no socket it is the only source of the
- * 4-tuple, which is the segment's own tuple reversed: its destination is our
- * local end.
- */
-static __always_inline void fill_from_segment(struct rstwatch_event *event,
-                                              const struct sk_buff *skb, bool take_tuple)
-{
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 network_offset = BPF_CORE_READ(skb, network_header);
-	__u16 transport_offset = BPF_CORE_READ(skb, transport_header);
-	__u8 version = 0, tcp_flags = 0;
-	struct tcphdr th;
-
-	event->flags |= RSTWATCH_F_HAS_SKB;
-	if (bpf_probe_read_kernel(&version, 1, head + network_offset))
-		return;
-	version >>= 4;
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + transport_offset))
-		return;
-	/* Byte 13 of the TCP header holds the flags; bitfield layouts differ. */
-	tcp_flags = ((__u8 *)&th)[13];
-	if (tcp_flags & RSTWATCH_TCPHDR_SYN)
-		event->flags |= RSTWATCH_F_REPLY_TO_SYN;
-
-	if (version == 4) {
-		struct iphdr iph;
-
-		if (bpf_probe_read_kernel(&iph, sizeof(iph), head + network_offset))
-			return;
-		event->segment_ttl = iph.ttl;
-		if (take_tuple) {
-			event->family = RSTWATCH_AF_INET;
-			__builtin_memcpy(event->local_addr, &iph.daddr, 4);
-			__builtin_memcpy(event->remote_addr, &iph.saddr, 4);
-		}
-	} else if (version == 6) {
-		struct ipv6hdr ip6h;
-
-		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), head + network_offset))
-			return;
-		event->segment_ttl = ip6h.hop_limit;
-		if (take_tuple) {
-			event->family = RSTWATCH_AF_INET6;
-			__builtin_memcpy(event->local_addr, &ip6h.daddr, 16);
-			__builtin_memcpy(event->remote_addr, &ip6h.saddr, 16);
-		}
-	} else {
-		return;
-	}
-	if (take_tuple) {
-		event->local_port = bpf_ntohs(th.dest);
-		event->remote_port = bpf_ntohs(th.source);
-		event->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	}
 }
 
 #endif /* RSTWATCH_EVENT_FILL_BPF_H */

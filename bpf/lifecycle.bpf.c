@@ -17,7 +17,9 @@
 
 #define RSTWATCH_IPPROTO_TCP 6
 
-static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate)
+/* `btf` is true only in the tp_btf entry point (see kernel_read.bpf.h). */
+static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate,
+                                             bool btf)
 {
 	__u8 source;
 
@@ -31,13 +33,13 @@ static __always_inline void handle_set_state(const struct sock *sk, int oldstate
 		source = RSTWATCH_OWNER_CLOSER;
 	else
 		return;
-	if (sock_protocol(sk) != RSTWATCH_IPPROTO_TCP)
+	if (sock_protocol(sk, btf) != RSTWATCH_IPPROTO_TCP)
 		return;
 	/* Only a task holding the socket lock is the one acting on it; the same
 	 * transitions made from softirq (a reset arriving) name nobody. */
-	if (!current_holds_socket(sk, (__u8)oldstate))
+	if (!current_holds_socket(sk, (__u8)oldstate, btf))
 		return;
-	record_owner(sk, source);
+	record_owner(sk, source, btf);
 }
 
 static __always_inline void handle_destroy(const struct sock *sk)
@@ -65,9 +67,9 @@ static __always_inline void handle_accept_exit(long fd)
 	 * private_data is the struct socket. */
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || sock_protocol(sk) != RSTWATCH_IPPROTO_TCP)
+	if (!sk || sock_protocol(sk, false) != RSTWATCH_IPPROTO_TCP)
 		return;
-	record_owner(sk, RSTWATCH_OWNER_SOCKET);
+	record_owner(sk, RSTWATCH_OWNER_SOCKET, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
@@ -87,21 +89,21 @@ int accept_exit_tp(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	handle_set_state(sk, oldstate, newstate);
+	handle_set_state(sk, oldstate, newstate, true);
 	return 0;
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(set_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	handle_set_state(sk, oldstate, newstate);
+	handle_set_state(sk, oldstate, newstate, false);
 	return 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	handle_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	handle_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate, false);
 	return 0;
 }
 

@@ -9,13 +9,14 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "event_fill.bpf.h"
+#include "segment.bpf.h"
 
 /*
  * Events are built in the ring buffer when there is room, and otherwise in a
  * per-CPU scratch record: the cause is decided and counted either way, so
  * the per-cause totals stay exact when detailed events are lost.
  */
-static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *reserved)
+static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *reserved, bool btf)
 {
 	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	__u32 zero = 0;
@@ -31,7 +32,7 @@ static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *
 	event->version = RSTWATCH_EVENT_VERSION;
 	event->direction = direction;
 	event->timestamp_ns = bpf_ktime_get_ns();
-	fill_current_task(event);
+	fill_current_task(event, btf);
 	return event;
 }
 
@@ -53,8 +54,26 @@ static __always_inline void finish_event(struct rstwatch_event *event, bool rese
 	bpf_ringbuf_submit(event, flags);
 }
 
+static __always_inline void fill_from_sock(struct rstwatch_event *event, const struct sock *sk,
+                                           bool btf)
+{
+	const struct tcp_sock *tp;
+
+	event->socket_id = (__u64)sk;
+	event->flags |= RSTWATCH_F_HAS_SOCKET;
+	tp = fill_from_sock_common(event, sk, btf);
+	if (tp) {
+		fill_from_tcp_sock(event, sk, tp, btf);
+		if (current_holds_socket(sk, event->state, btf))
+			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
+	}
+	fill_owner(event, sk);
+}
+
+/* `btf` is true only in the tp_btf entry points, where sk and skb are BTF
+ * pointers (see kernel_read.bpf.h). */
 static __always_inline void handle_send_reset(const struct sock *sk, const struct sk_buff *skb,
-                                              __u32 reason)
+                                              __u32 reason, bool btf)
 {
 	struct rstwatch_event *event;
 	bool reserved;
@@ -63,30 +82,20 @@ static __always_inline void handle_send_reset(const struct sock *sk, const struc
 	count(RSTWATCH_CNT_SENT);
 	count_in(&sent_by_reason, reason_slot);
 
-	event = begin_event(RSTWATCH_DIR_SENT, &reserved);
+	event = begin_event(RSTWATCH_DIR_SENT, &reserved, btf);
 	if (!event)
 		return;
 	event->kernel_reason = reason;
-	event->socket_id = (__u64)sk;
-	if (sk) {
-		event->flags |= RSTWATCH_F_HAS_SOCKET;
-		fill_from_sock_common(event, sk);
-		if (is_full_socket(event->state)) {
-			fill_from_tcp_sock(event, sk);
-			if (current_holds_socket(sk, event->state))
-				event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
-		}
-		fill_owner(event, sk);
-	}
+	if (sk)
+		fill_from_sock(event, sk, btf);
 	/* A listener has no remote end: the segment it refused has the tuple. */
 	if (skb)
-		fill_from_segment(event, skb, !sk || event->state == TCP_LISTEN);
+		fill_from_segment(event, skb, !sk || event->state == TCP_LISTEN, btf);
 	finish_event(event, reserved);
 }
 
-/* `btf_sk` is true only in the tp_btf entry point, where sk is a BTF
- * pointer and socket-local storage may be read. */
-static __always_inline void handle_receive_reset(const struct sock *sk, bool btf_sk)
+/* Socket-local storage may be read only through a BTF socket pointer. */
+static __always_inline void handle_receive_reset(const struct sock *sk, bool btf)
 {
 	struct rstwatch_event *event;
 	bool reserved;
@@ -94,24 +103,16 @@ static __always_inline void handle_receive_reset(const struct sock *sk, bool btf
 
 	if (!sk)
 		return;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	state = KREAD(btf, sk, __sk_common.skc_state);
 	count(RSTWATCH_CNT_RECEIVED);
 	count_in(&received_by_state, state < RSTWATCH_MAX_STATES ? state : 0);
 
-	event = begin_event(RSTWATCH_DIR_RECEIVED, &reserved);
+	event = begin_event(RSTWATCH_DIR_RECEIVED, &reserved, btf);
 	if (!event)
 		return;
 	event->kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
-	event->socket_id = (__u64)sk;
-	event->flags |= RSTWATCH_F_HAS_SOCKET;
-	fill_from_sock_common(event, sk);
-	if (is_full_socket(event->state)) {
-		fill_from_tcp_sock(event, sk);
-		if (current_holds_socket(sk, event->state))
-			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
-	}
-	fill_owner(event, sk);
-	if (btf_sk) {
+	fill_from_sock(event, sk, btf);
+	if (btf) {
 		struct rstwatch_flow_ttl *flow =
 		    bpf_sk_storage_get(&flow_ttls, (struct sock *)sk, NULL, 0);
 
@@ -133,7 +134,7 @@ int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
 
 	if (send_reset_has_reason)
 		reason = (__u32)ctx[2];
-	handle_send_reset(sk, skb, reason);
+	handle_send_reset(sk, skb, reason, true);
 	return 0;
 }
 
@@ -144,7 +145,7 @@ int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
 
 	if (send_reset_has_reason)
 		reason = (__u32)ctx[2];
-	handle_send_reset(sk, skb, reason);
+	handle_send_reset(sk, skb, reason, false);
 	return 0;
 }
 
@@ -152,7 +153,7 @@ SEC("tracepoint/tcp/tcp_send_reset")
 int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx),
-	                  send_reset_tp_reason(ctx));
+	                  send_reset_tp_reason(ctx), false);
 	return 0;
 }
 
