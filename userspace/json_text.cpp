@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 namespace rstwatch
 {
@@ -82,9 +83,25 @@ std::optional<ArrayMember> split_array_member(std::string_view text, std::string
 		char c = text[i];
 		if (c == '"') {
 			size_t begin = ++i;
-			for (; i < text.size() && text[i] != '"'; i++)
-				if (text[i] == '\\')
-					i++;
+			// Most of the text is inside strings: jump from quote to
+			// quote (memchr), and skip a quote that an odd run of
+			// backslashes escapes.
+			for (;;) {
+				const void *quote =
+				    std::memchr(text.data() + i, '"', text.size() - i);
+				if (!quote) {
+					i = text.size();
+					break;
+				}
+				i = static_cast<size_t>(static_cast<const char *>(quote) -
+				                        text.data());
+				size_t backslashes = 0;
+				while (i - backslashes > begin && text[i - backslashes - 1] == '\\')
+					backslashes++;
+				if (backslashes % 2 == 0)
+					break;
+				i++;
+			}
 			if (depth == 1 && key_next) {
 				member = text.substr(begin, i - begin);
 				key_next = false;

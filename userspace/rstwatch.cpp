@@ -154,13 +154,24 @@ public:
 	// `wait` false: no timeout (follow).
 	std::optional<std::string> read_line(bool wait_limited = true)
 	{
+		// Only what arrived since the last look is searched: an answer
+		// of a megabyte comes in many pieces.
+		size_t searched = 0;
 		for (;;) {
-			size_t newline = buffer_.find('\n');
+			size_t newline = buffer_.find('\n', searched);
 			if (newline != std::string::npos) {
-				std::string line = buffer_.substr(0, newline);
-				buffer_.erase(0, newline + 1);
+				std::string line;
+				if (newline + 1 == buffer_.size()) {
+					// The usual case: the line is all there is.
+					buffer_.pop_back();
+					line.swap(buffer_);
+				} else {
+					line = buffer_.substr(0, newline);
+					buffer_.erase(0, newline + 1);
+				}
 				return line;
 			}
+			searched = buffer_.size();
 			pollfd ready{fd_, POLLIN, 0};
 			int n = poll(&ready, 1, wait_limited ? timeout_ms_ : -1);
 			if (n < 0 && errno == EINTR)
@@ -302,10 +313,16 @@ int run_recent(Connection &connection, json request, bool as_json)
 		    rstwatch::split_array_member(line, "events");
 		parse_response(split ? split->rest : line);
 		if (split) {
+			// stdout is line-buffered (for follow): hand it large
+			// pieces, not a write per event.
 			std::string out;
 			for (std::string_view event : split->elements) {
 				out.append(event);
 				out.push_back('\n');
+				if (out.size() >= 64 * 1024) {
+					fwrite(out.data(), 1, out.size(), stdout);
+					out.clear();
+				}
 			}
 			fwrite(out.data(), 1, out.size(), stdout);
 		}

@@ -476,3 +476,24 @@ TEST(SplitArrayMember, EmptyArrayAndMissingMember)
 
 } // namespace
 } // namespace rstwatch
+
+namespace rstwatch
+{
+namespace
+{
+
+TEST(SplitArrayMember, EscapedQuotesAndBackslashesInStrings)
+{
+	const std::string text =
+	    R"({"events":[{"c":"a\"],[b"},{"c":"ends with \\"},{"c":"\\\"}"}]})";
+	auto split = split_array_member(text, "events");
+	ASSERT_TRUE(split.has_value());
+	ASSERT_EQ(split->elements.size(), 3u);
+	EXPECT_EQ(split->elements[0], R"({"c":"a\"],[b"})");
+	EXPECT_EQ(split->elements[1], R"({"c":"ends with \\"})");
+	EXPECT_EQ(split->elements[2], R"({"c":"\\\"}"})");
+	EXPECT_EQ(split->rest, R"({"events":[]})");
+}
+
+} // namespace
+} // namespace rstwatch
