@@ -69,6 +69,34 @@ std::string_view trimmed(std::string_view text)
 	return text.substr(first, text.find_last_not_of(space) - first + 1);
 }
 
+// The index of the quote that ends the string whose text starts at
+// `begin` (text.size() when it does not end). Most of a response is inside
+// strings and most strings are short names: a few bytes are looked at here,
+// longer strings are crossed from quote to quote with memchr, skipping a
+// quote that an odd run of backslashes escapes.
+size_t closing_quote(std::string_view text, size_t begin)
+{
+	size_t i = begin;
+	for (size_t look = std::min(text.size(), begin + 24); i < look; i++) {
+		if (text[i] == '"')
+			return i;
+		if (text[i] == '\\')
+			break;
+	}
+	for (;;) {
+		const void *quote = std::memchr(text.data() + i, '"', text.size() - i);
+		if (!quote)
+			return text.size();
+		i = static_cast<size_t>(static_cast<const char *>(quote) - text.data());
+		size_t backslashes = 0;
+		while (i - backslashes > begin && text[i - backslashes - 1] == '\\')
+			backslashes++;
+		if (backslashes % 2 == 0)
+			return i;
+		i++;
+	}
+}
+
 } // namespace
 
 std::optional<ArrayMember> split_array_member(std::string_view text, std::string_view key)
@@ -83,25 +111,7 @@ std::optional<ArrayMember> split_array_member(std::string_view text, std::string
 		char c = text[i];
 		if (c == '"') {
 			size_t begin = ++i;
-			// Most of the text is inside strings: jump from quote to
-			// quote (memchr), and skip a quote that an odd run of
-			// backslashes escapes.
-			for (;;) {
-				const void *quote =
-				    std::memchr(text.data() + i, '"', text.size() - i);
-				if (!quote) {
-					i = text.size();
-					break;
-				}
-				i = static_cast<size_t>(static_cast<const char *>(quote) -
-				                        text.data());
-				size_t backslashes = 0;
-				while (i - backslashes > begin && text[i - backslashes - 1] == '\\')
-					backslashes++;
-				if (backslashes % 2 == 0)
-					break;
-				i++;
-			}
+			i = closing_quote(text, begin);
 			if (depth == 1 && key_next) {
 				member = text.substr(begin, i - begin);
 				key_next = false;

@@ -493,6 +493,16 @@ TEST(SplitArrayMember, EscapedQuotesAndBackslashesInStrings)
 	EXPECT_EQ(split->elements[1], R"({"c":"ends with \\"})");
 	EXPECT_EQ(split->elements[2], R"({"c":"\\\"}"})");
 	EXPECT_EQ(split->rest, R"({"events":[]})");
+
+	// The same past the first bytes of a long string.
+	const std::string padding(40, 'x');
+	const std::string long_text =
+	    R"({"events":[{"c":")" + padding + R"(\"],[\\"},{"c":")" + padding + R"(\\\\"}]})";
+	auto long_split = split_array_member(long_text, "events");
+	ASSERT_TRUE(long_split.has_value());
+	ASSERT_EQ(long_split->elements.size(), 2u);
+	EXPECT_EQ(long_split->elements[0], R"({"c":")" + padding + R"(\"],[\\"})");
+	EXPECT_EQ(long_split->elements[1], R"({"c":")" + padding + R"(\\\\"})");
 }
 
 } // namespace
