@@ -63,6 +63,7 @@ enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
 constexpr size_t kMaxBatch = 1024;
 // About a millisecond of work at the daemon's per-event cost.
 constexpr size_t kDrainSlice = kMaxBatch;
+constexpr size_t kDrainSliceWhileAnswering = 128;
 constexpr size_t kStdoutChunk = 128 * 1024;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
@@ -286,11 +287,16 @@ int Daemon::run()
 	// and the watchdog get a turn between slices even while a storm keeps
 	// the ring full. Returns true when more records may be waiting.
 	auto drain = [&](Clock::time_point now) {
-		int consumed = tracer.consume(kDrainSlice);
+		// While a long answer goes out in socket-buffer pieces, each
+		// piece waits for a slice: smaller slices then (the ring holds
+		// seconds of a storm; nothing is lost by the detour).
+		size_t slice = state.server && state.server->answering() ? kDrainSliceWhileAnswering
+		                                                         : kDrainSlice;
+		int consumed = tracer.consume(slice);
 		if (consumed < 0 && consumed != -EINTR)
 			throw Error("reading the ring buffer failed: " + errno_text(-consumed));
 		process_batch(now);
-		return consumed == static_cast<int>(kDrainSlice);
+		return consumed == static_cast<int>(slice);
 	};
 
 	std::string metrics_text =

@@ -543,6 +543,14 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 		client.read_deadline = now + std::chrono::milliseconds(limits_.read_timeout_ms);
 }
 
+bool QueryServer::answering() const
+{
+	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
+		const Client &client = *entry.second;
+		return !client.dead && !client.follower && client.busy();
+	});
+}
+
 void QueryServer::handle_ready(Clock::time_point now)
 {
 	epoll_event ready[64];

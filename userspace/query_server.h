@@ -64,6 +64,8 @@ public:
 	// own user may query).
 	const std::string &group() const { return group_name_; }
 	size_t clients() const { return clients_.size(); }
+	// A client (not a follower) is waiting for the rest of an answer.
+	bool answering() const;
 	size_t followers() const;
 	const std::map<std::string, uint64_t> &dropped() const { return dropped_; }
 
