@@ -238,6 +238,16 @@ private:
 
 } // namespace
 
+std::vector<std::string> cause_evidence(const rstwatch_event &e, Cause cause,
+                                        const rstwatch_classify_config &config,
+                                        std::string_view kernel_reason_name)
+{
+	std::vector<std::string> evidence;
+	FactList facts(evidence);
+	explain_cause(e, cause, config, kernel_reason_name, facts);
+	return evidence;
+}
+
 Classification classify(const rstwatch_event &e, const rstwatch_classify_config &config,
                         const std::function<std::string(uint32_t)> &reason_name)
 {
@@ -245,8 +255,7 @@ Classification classify(const rstwatch_event &e, const rstwatch_classify_config 
 	result.cause = classify_cause(e, config);
 	result.remedy = cause_remedy(result.cause);
 	std::string name = e.kernel_reason != kUnavailable ? reason_name(e.kernel_reason) : "";
-	FactList facts(result.evidence);
-	explain_cause(e, result.cause, config, name, facts);
+	result.evidence = cause_evidence(e, result.cause, config, name);
 	return result;
 }
 

@@ -79,6 +79,10 @@ protected:
 // kernel gave none).
 void explain_cause(const rstwatch_event &event, Cause cause, const rstwatch_classify_config &config,
                    std::string_view kernel_reason_name, FactSink &facts);
+// The same facts as "name=value" strings.
+std::vector<std::string> cause_evidence(const rstwatch_event &event, Cause cause,
+                                        const rstwatch_classify_config &config,
+                                        std::string_view kernel_reason_name);
 // The cause with its evidence and remedy, for output. `reason_name` turns a
 // kernel reason value into its name.
 Classification classify(const rstwatch_event &event, const rstwatch_classify_config &config,

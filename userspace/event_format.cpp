@@ -151,29 +151,9 @@ public:
 	              const rstwatch_classify_config &config, const ReasonNames &reasons)
 	{
 		TextBuffer text;
-		std::vector<std::string> facts;
-		FactList list(facts);
-		explain_cause(raw, cause, config, reasons.name(raw.kernel_reason, text), list);
-		object[key] = facts;
+		object[key] =
+		    cause_evidence(raw, cause, config, reasons.name(raw.kernel_reason, text));
 	}
-
-private:
-	class FactList final : public FactSink
-	{
-	public:
-		explicit FactList(std::vector<std::string> &out) : out_(out) {}
-		void fact(std::string_view name, std::string_view value) override
-		{
-			out_.push_back(std::string(name) + "=" + std::string(value));
-		}
-		void fact(std::string_view name, uint64_t value) override
-		{
-			out_.push_back(std::string(name) + "=" + std::to_string(value));
-		}
-
-	private:
-		std::vector<std::string> &out_;
-	};
 };
 
 class TextSink
