@@ -84,6 +84,32 @@ void read_all(int fd, std::mutex &mutex, std::condition_variable &changed,
 	close(fd);
 }
 
+// The next line from `fd` (a pipe or a socket), keeping what follows it in
+// `buffer`; nullopt at end of file or when `timeout` passes first.
+std::optional<std::string> read_line_from(int fd, std::string &buffer,
+                                          std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		size_t newline = buffer.find('\n');
+		if (newline != std::string::npos) {
+			std::string line = buffer.substr(0, newline);
+			buffer.erase(0, newline + 1);
+			return line;
+		}
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		pollfd ready{fd, POLLIN, 0};
+		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
+			return std::nullopt;
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n <= 0)
+			return std::nullopt;
+		buffer.append(chunk, static_cast<size_t>(n));
+	}
+}
+
 } // namespace
 
 std::string rstwatch_client_path()
@@ -382,25 +408,7 @@ BackgroundCommand::~BackgroundCommand()
 
 std::optional<std::string> BackgroundCommand::read_line(std::chrono::milliseconds timeout)
 {
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	for (;;) {
-		size_t newline = buffer_.find('\n');
-		if (newline != std::string::npos) {
-			std::string line = buffer_.substr(0, newline);
-			buffer_.erase(0, newline + 1);
-			return line;
-		}
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-		    deadline - std::chrono::steady_clock::now());
-		pollfd ready{stdout_fd_, POLLIN, 0};
-		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
-			return std::nullopt;
-		char chunk[65536];
-		ssize_t n = read(stdout_fd_, chunk, sizeof(chunk));
-		if (n <= 0)
-			return std::nullopt;
-		buffer_.append(chunk, static_cast<size_t>(n));
-	}
+	return read_line_from(stdout_fd_, buffer_, timeout);
 }
 
 int BackgroundCommand::stop()
@@ -445,25 +453,7 @@ bool RawQueryClient::send(const std::string &data) const
 
 std::optional<std::string> RawQueryClient::read_line(std::chrono::milliseconds timeout)
 {
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	for (;;) {
-		size_t newline = buffer_.find('\n');
-		if (newline != std::string::npos) {
-			std::string line = buffer_.substr(0, newline);
-			buffer_.erase(0, newline + 1);
-			return line;
-		}
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-		    deadline - std::chrono::steady_clock::now());
-		pollfd ready{fd_, POLLIN, 0};
-		if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0)
-			return std::nullopt;
-		char chunk[65536];
-		ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-		if (n <= 0)
-			return std::nullopt;
-		buffer_.append(chunk, static_cast<size_t>(n));
-	}
+	return read_line_from(fd_, buffer_, timeout);
 }
 
 bool RawQueryClient::wait_closed(std::chrono::milliseconds timeout)
