@@ -105,6 +105,9 @@ fresh_root_exec() {
 		own_net=$1 root=$2
 		shift 2
 		[ "$own_net" = 0 ] || ip link set lo up
+		# The root is a mount point of its own, as / is on a machine:
+		# `ip netns exec` makes / a slave mount and fails otherwise.
+		mount --bind "$root" "$root"
 		for fs in proc sys dev; do
 			mount --rbind "/$fs" "$root/$fs"
 		done

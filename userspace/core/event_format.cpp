@@ -1,0 +1,321 @@
+#include "core/event_format.h"
+
+#include "common/json_text.h"
+
+#include <cstring>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+bool has(const rstwatch_event &raw, uint32_t flag)
+{
+	return (raw.flags & flag) != 0;
+}
+
+// Signal number from task_struct.exit_code when the task is dying of a
+// signal (low 7 bits), 0 for a normal exit or a live task.
+uint32_t exit_signal(uint32_t exit_code, bool exiting)
+{
+	return exiting ? (exit_code & 0x7f) : 0;
+}
+
+std::string_view comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
+{
+	return std::string_view(comm, strnlen(comm, RSTWATCH_COMM_LEN));
+}
+
+// Every field of the JSON form, in order, handed to a sink: the one list
+// behind both the nlohmann::json object and the direct text writer.
+template <typename Sink>
+void visit_event_fields(const ResetEvent &event, const OutputContext &context, Sink &out)
+{
+	const ReasonNames &reasons = context.reasons;
+	const rstwatch_event &raw = event.raw;
+	const bool full = has(raw, RSTWATCH_F_FULL_SOCKET);
+	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
+	const bool current_exiting = has(raw, RSTWATCH_F_CURRENT_EXITING);
+	const bool owner_exiting = has(raw, RSTWATCH_F_OWNER_EXITING);
+	const Cause cause = classify_cause(raw, context.classify);
+	TextBuffer text;
+
+	out.number("id", event.id);
+	out.plain("timestamp", timestamp_text(event.realtime_ns, text));
+	out.number("timestamp_ns", event.realtime_ns);
+	out.plain("direction", direction_name(raw.direction));
+	out.plain("cause", cause_name(cause));
+	out.evidence("evidence", raw, cause, context.classify, reasons);
+	out.plain("remedy", cause_remedy(cause));
+	out.plain("kernel_cause", cause_name(static_cast<Cause>(raw.cause)));
+	out.string("kernel_reason", reasons.name(raw.kernel_reason, text));
+	if (raw.kernel_reason == RSTWATCH_REASON_UNAVAILABLE)
+		out.null("kernel_reason_code");
+	else
+		out.number("kernel_reason_code", raw.kernel_reason);
+	out.plain("state", tcp_state_name(raw.state));
+	out.plain("family", family_name(raw));
+	out.plain("local", endpoint_text(raw, true, text));
+	out.plain("remote", endpoint_text(raw, false, text));
+	out.plain("local_addr", address_text(raw, true, text));
+	out.number("local_port", raw.local_port);
+	out.plain("remote_addr", address_text(raw, false, text));
+	out.number("remote_port", raw.remote_port);
+	out.number("netns", raw.netns);
+	out.boolean("has_socket", has(raw, RSTWATCH_F_HAS_SOCKET));
+	out.boolean("reply_to_segment", has(raw, RSTWATCH_F_HAS_SKB));
+	out.boolean("reply_to_syn", has(raw, RSTWATCH_F_REPLY_TO_SYN));
+	out.number("segment_ttl", raw.segment_ttl);
+
+	// The process the reset is attributed to; null when none can be known.
+	out.plain("owner_source", owner_source_name(raw.owner_source));
+	if (owner_known) {
+		out.number("pid", raw.owner_pid);
+		out.number("tid", raw.owner_tid);
+		out.string("comm", comm_text(raw.owner_comm));
+	} else {
+		out.null("pid");
+		out.null("tid");
+		out.null("comm");
+	}
+	out.boolean("exiting", owner_known && owner_exiting);
+	out.number("exit_signal", exit_signal(raw.owner_exit_code, owner_known && owner_exiting));
+
+	// The task that happened to be on the CPU; in softirq it is unrelated.
+	out.number("current_pid", raw.current_pid);
+	out.number("current_tid", raw.current_tid);
+	out.string("current_comm", comm_text(raw.current_comm));
+	out.boolean("current_is_owner", has(raw, RSTWATCH_F_CURRENT_IS_OWNER));
+	out.boolean("current_exiting", current_exiting);
+	out.number("current_exit_signal", exit_signal(raw.current_exit_code, current_exiting));
+
+	out.boolean("full_socket", full);
+	out.boolean("orphan", has(raw, RSTWATCH_F_ORPHAN));
+	out.number("cgroup_id", raw.cgroup_id);
+	out.number("unread_bytes", raw.unread_bytes);
+	out.number("unsent_bytes", raw.unsent_bytes);
+	out.number("unacked_bytes", raw.unacked_bytes);
+	out.number("bytes_sent", raw.bytes_sent);
+	out.number("bytes_received", raw.bytes_received);
+	out.boolean("linger_on", has(raw, RSTWATCH_F_LINGER_ON));
+	out.number("linger_seconds", raw.linger_seconds);
+	out.boolean("keepalive_on", has(raw, RSTWATCH_F_KEEPALIVE_ON));
+	out.number("keepalive_idle_seconds", raw.keepalive_idle_seconds);
+	out.number("keepalive_interval_seconds", raw.keepalive_interval_seconds);
+	out.number("keepalive_count", raw.keepalive_count);
+	out.number("user_timeout_ms", raw.user_timeout_ms);
+	out.number("connection_age_ms", raw.connection_age_ms);
+	out.number("idle_since_send_ms", raw.idle_since_send_ms);
+	out.number("idle_since_receive_ms", raw.idle_since_receive_ms);
+	out.number("bytes_in_flight", raw.unacked_bytes);
+	out.number("rst_ttl", raw.rst_ttl);
+	out.number("peer_ttl", raw.peer_ttl);
+
+	out.string("cgroup_path", event.cgroup ? std::string_view(event.cgroup->path) : "");
+	out.string("systemd_unit", event.cgroup ? std::string_view(event.cgroup->unit) : "");
+	out.string("container_id", event.cgroup ? std::string_view(event.cgroup->container) : "");
+
+	const PeerLink &peer = event.peer;
+	const bool peer_known = peer.event_id && peer.owner_source != RSTWATCH_OWNER_NONE;
+	if (peer.event_id) {
+		out.number("peer_event_id", peer.event_id);
+		out.plain("peer_cause", cause_name(static_cast<Cause>(peer.cause)));
+	} else {
+		out.null("peer_event_id");
+		out.null("peer_cause");
+	}
+	if (peer_known) {
+		out.number("peer_pid", peer.pid);
+		out.string("peer_comm", comm_text(peer.comm));
+	} else {
+		out.null("peer_pid");
+		out.null("peer_comm");
+	}
+}
+
+class ObjectSink
+{
+public:
+	nlohmann::json object = nlohmann::json::object();
+
+	void string(const char *key, std::string_view value) { object[key] = value; }
+	void plain(const char *key, std::string_view value) { object[key] = value; }
+	template <typename Integer> void number(const char *key, Integer value)
+	{
+		object[key] = value;
+	}
+	void boolean(const char *key, bool value) { object[key] = value; }
+	void null(const char *key) { object[key] = nullptr; }
+	void evidence(const char *key, const rstwatch_event &raw, Cause cause,
+	              const rstwatch_classify_config &config, const ReasonNames &reasons)
+	{
+		TextBuffer text;
+		object[key] =
+		    cause_evidence(raw, cause, config, reasons.name(raw.kernel_reason, text));
+	}
+};
+
+class TextSink
+{
+public:
+	explicit TextSink(JsonAppender &out) : out_(out) {}
+
+	void string(std::string_view key, std::string_view value)
+	{
+		this->key(key);
+		out_.string(value);
+	}
+	// Text this program made (names, addresses, times): no escaping.
+	void plain(std::string_view key, std::string_view value)
+	{
+		this->key(key);
+		out_.plain_string(value);
+	}
+	template <typename Integer> void number(std::string_view key, Integer value)
+	{
+		this->key(key);
+		out_.integer(value);
+	}
+	void boolean(std::string_view key, bool value)
+	{
+		this->key(key);
+		out_.raw(value ? std::string_view("true") : std::string_view("false"));
+	}
+	void null(std::string_view key)
+	{
+		this->key(key);
+		out_.raw("null");
+	}
+	void evidence(std::string_view key, const rstwatch_event &raw, Cause cause,
+	              const rstwatch_classify_config &config, const ReasonNames &reasons)
+	{
+		this->key(key);
+		out_.raw('[');
+		TextBuffer text;
+		FactWriter writer(out_);
+		explain_cause(raw, cause, config, reasons.name(raw.kernel_reason, text), writer);
+		out_.raw(']');
+	}
+
+private:
+	// Each fact as one JSON string "name=value". Names are constants;
+	// only a value (a kernel reason name) could need escaping.
+	class FactWriter final : public FactSink
+	{
+	public:
+		explicit FactWriter(JsonAppender &out) : out_(out) {}
+		void fact(std::string_view name, std::string_view value) override
+		{
+			begin(name);
+			out_.string_contents(value);
+			out_.raw('"');
+		}
+		void fact(std::string_view name, uint64_t value) override
+		{
+			begin(name);
+			out_.integer(value);
+			out_.raw('"');
+		}
+
+	private:
+		void begin(std::string_view name)
+		{
+			if (!first_)
+				out_.raw(',');
+			first_ = false;
+			out_.raw('"');
+			out_.raw(name);
+			out_.raw('=');
+		}
+		JsonAppender &out_;
+		bool first_ = true;
+	};
+
+	// Keys are constants of this file: plain ASCII, no escaping needed.
+	void key(std::string_view name)
+	{
+		out_.key(name, first_);
+		first_ = false;
+	}
+
+	JsonAppender &out_;
+	bool first_ = true;
+};
+
+} // namespace
+
+nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
+{
+	ObjectSink sink;
+	visit_event_fields(event, context, sink);
+	return std::move(sink.object);
+}
+
+void append_event_json(JsonAppender &out, const ResetEvent &event, const OutputContext &context)
+{
+	TextSink sink(out);
+	visit_event_fields(event, context, sink);
+	out.raw('}');
+}
+
+void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context)
+{
+	JsonAppender appender(out);
+	append_event_json(appender, event, context);
+}
+
+void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputContext &context)
+{
+	const rstwatch_event &raw = event.raw;
+	TextBuffer text;
+	out.raw(timestamp_text(event.realtime_ns, text));
+	out.raw(' ');
+	out.raw(direction_name(raw.direction));
+	out.raw(' ');
+	out.raw(endpoint_text(raw, true, text));
+	out.raw(raw.direction == RSTWATCH_DIR_SENT ? " -> " : " <- ");
+	out.raw(endpoint_text(raw, false, text));
+	out.raw(" cause=");
+	out.raw(cause_name(classify_cause(raw, context.classify)));
+	out.raw(" reason=");
+	out.raw(context.reasons.name(raw.kernel_reason, text));
+	out.raw(" state=");
+	out.raw(tcp_state_name(raw.state));
+	if (raw.owner_source != RSTWATCH_OWNER_NONE) {
+		out.raw(" pid=");
+		out.integer(raw.owner_pid);
+		out.raw(" comm=");
+		out.raw(comm_text(raw.owner_comm));
+		out.raw(" (");
+		out.raw(owner_source_name(raw.owner_source));
+		out.raw(')');
+	} else {
+		out.raw(" pid=- (no owner)");
+	}
+	if (has(raw, RSTWATCH_F_FULL_SOCKET)) {
+		out.raw(" unread=");
+		out.integer(raw.unread_bytes);
+		out.raw(" unsent=");
+		out.integer(raw.unsent_bytes);
+	}
+	if (has(raw, RSTWATCH_F_LINGER_ON)) {
+		out.raw(" linger=");
+		out.integer(raw.linger_seconds);
+		out.raw('s');
+	}
+	if (has(raw, RSTWATCH_F_REPLY_TO_SYN))
+		out.raw(" syn");
+}
+
+std::string event_to_text(const ResetEvent &event, const OutputContext &context)
+{
+	std::string line;
+	{
+		JsonAppender out(line);
+		append_event_text(out, event, context);
+	}
+	return line;
+}
+
+} // namespace rstwatch

@@ -1,0 +1,219 @@
+#include "daemon/config.h"
+
+#include "daemon/metrics/metrics.h"
+
+#include <CLI/CLI.hpp>
+#include <sys/un.h>
+
+#include <sstream>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+std::string check_ring_buffer_bytes(const std::string &text)
+{
+	unsigned long long value = 0;
+	try {
+		value = std::stoull(text);
+	} catch (const std::exception &) {
+		return "must be a number";
+	}
+	if (value < 4096 || (value & (value - 1)) || value > (1ull << 30))
+		return "must be a power of two between 4096 and 1073741824";
+	return "";
+}
+
+std::string check_socket_path(const std::string &path)
+{
+	if (path.empty() || path == "off")
+		return "";
+	if (path.front() != '/')
+		return "must be an absolute path (or off)";
+	if (path.size() >= sizeof(sockaddr_un::sun_path))
+		return "must be shorter than " + std::to_string(sizeof(sockaddr_un::sun_path)) +
+		       " bytes";
+	if (path.back() == '/')
+		return "must name a file, not a directory";
+	return "";
+}
+
+std::string check_metrics_listen(const std::string &listen)
+{
+	if (listen.empty() || listen == "off")
+		return "";
+	return validate_listen_address(listen);
+}
+
+void define_options(CLI::App &app, DaemonConfig &config)
+{
+	app.set_version_flag("--version", std::string("rstwatchd ") + RSTWATCH_VERSION);
+	// A setting the file misspells is an error, not silently ignored.
+	app.allow_config_extras(CLI::config_extras_mode::error);
+	app.set_config("--config", kDefaultConfigPath,
+	               "Config file: \"name = value\" lines named like these long options "
+	               "(the command line wins); a missing default file is not an error",
+	               false);
+
+	app.add_flag("--json", config.json, "Write one JSON object per reset to stdout");
+	app.add_flag("--quiet", config.quiet,
+	             "Do not write resets to stdout (query them with rstwatch, scrape /metrics)");
+	app.add_option("--hook-variant", config.hook_variant,
+	               "Program type for every hook: auto picks the best the kernel supports")
+	    ->check(CLI::IsMember({"auto", "tp_btf", "raw_tp", "tracepoint"}))
+	    ->capture_default_str();
+	app.add_option("--btf", config.tracer.btf_path, "Kernel BTF used for CO-RE relocations")
+	    ->capture_default_str();
+	app.add_option("--ring-buffer-bytes", config.tracer.ring_buffer_bytes,
+	               "Size of the BPF ring buffer: a power of two, at least 4096")
+	    ->check(check_ring_buffer_bytes)
+	    ->capture_default_str();
+	app.add_option("--owner-map-entries", config.tracer.owner_entries,
+	               "Sockets whose owner is remembered at once")
+	    ->check(CLI::Range(1024u, 1u << 24))
+	    ->capture_default_str();
+	app.add_flag("!--no-ttl-tracking", config.tracer.ttl_tracking,
+	             "Do not attach the per-packet cgroup_skb hook that keeps each flow's TTL "
+	             "(without it, middlebox_injected cannot be detected)");
+	app.add_option("--idle-threshold-ms", config.tracer.idle_threshold_ms,
+	               "Silence before a received reset that makes it an idle timeout "
+	               "(peer_idle_timeout, stale_connection_reuse)")
+	    ->check(CLI::Range(1u, 86400000u))
+	    ->capture_default_str();
+	app.add_option("--drain-interval-ms", config.drain_interval_ms,
+	               "How often the ring buffer is drained when the kernel does not wake us")
+	    ->check(CLI::Range(1u, 1000u))
+	    ->capture_default_str();
+
+	app.add_option("--metrics-listen", config.metrics_listen,
+	               "Serve Prometheus metrics on http://ADDRESS:PORT/metrics (port 0: any free "
+	               "port, printed at start; off: no metrics)")
+	    ->envname("RSTWATCH_METRICS_LISTEN")
+	    ->check(check_metrics_listen)
+	    ->capture_default_str();
+	app.add_option("--top-series", config.top_series,
+	               "Processes and local ports with a metrics series of their own, per "
+	               "direction; the rest count as \"other\"")
+	    ->check(CLI::Range(0u, 100u))
+	    ->capture_default_str();
+	app.add_option("--socket", config.socket_path,
+	               "Unix socket that rstwatch queries (off: none); its directory is created "
+	               "0750 when missing")
+	    ->envname("RSTWATCH_SOCKET")
+	    ->check(check_socket_path)
+	    ->capture_default_str();
+	app.add_option("--socket-group", config.socket_group,
+	               "Group allowed to query, when it exists (the socket is 0660)")
+	    ->capture_default_str();
+	app.add_option("--store-events", config.store_capacity,
+	               "Recent resets kept in memory for queries")
+	    ->check(CLI::Range(size_t{1}, size_t{1} << 22))
+	    ->capture_default_str();
+	app.add_option("--max-clients", config.limits.max_clients,
+	               "Query clients connected at once, in total")
+	    ->check(CLI::Range(1u, 4096u))
+	    ->capture_default_str();
+	app.add_option("--max-clients-per-uid", config.limits.max_clients_per_uid,
+	               "Query clients connected at once per user")
+	    ->check(CLI::Range(1u, 4096u))
+	    ->capture_default_str();
+	app.add_option("--max-request-bytes", config.limits.max_request_bytes,
+	               "Longest request line a client may send")
+	    ->check(CLI::Range(size_t{256}, size_t{1} << 20))
+	    ->capture_default_str();
+	app.add_option("--client-read-timeout-ms", config.limits.read_timeout_ms,
+	               "Time a query client has to send a complete request")
+	    ->check(CLI::Range(100u, 3600000u))
+	    ->capture_default_str();
+	app.add_option("--client-write-timeout-ms", config.limits.write_timeout_ms,
+	               "Time a query client may leave a response unread")
+	    ->check(CLI::Range(100u, 3600000u))
+	    ->capture_default_str();
+	app.add_option("--follower-buffer-bytes", config.limits.follower_buffer_bytes,
+	               "Output a follower may fall behind by before it is dropped")
+	    ->check(CLI::Range(size_t{4096}, size_t{1} << 30))
+	    ->capture_default_str();
+	app.add_flag("--verbose", config.verbose,
+	             "Print libbpf's debug output and the verifier log");
+}
+
+} // namespace
+
+ConfigOutcome load_config(const std::vector<std::string> &args)
+{
+	ConfigOutcome outcome;
+	DaemonConfig config;
+	CLI::App app{"rstwatchd: tells who sent each TCP reset on this host, and why.\n"
+	             "Loads CO-RE eBPF programs on the kernel's reset and close paths, prints one "
+	             "line per reset sent or received, serves Prometheus metrics and answers "
+	             "rstwatch queries (needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)."};
+	define_options(app, config);
+
+	std::vector<const char *> argv;
+	for (const std::string &arg : args)
+		argv.push_back(arg.c_str());
+	std::ostringstream out, err;
+	try {
+		app.parse(static_cast<int>(argv.size()), argv.data());
+	} catch (const CLI::ParseError &e) {
+		// CLI11 names the option; a config file error also needs the file.
+		int code = app.exit(e, out, err);
+		outcome.exit_code = code == 0 ? 0 : 2;
+		if (code == 0) {
+			outcome.message = out.str();
+		} else {
+			std::string message = e.what();
+			if (dynamic_cast<const CLI::ConfigError *>(&e) ||
+			    dynamic_cast<const CLI::FileError *>(&e)) {
+				CLI::Option *file = app.get_config_ptr();
+				std::string path = file && file->count()
+				                       ? file->as<std::string>()
+				                       : std::string(kDefaultConfigPath);
+				message = "config file " + path + ": " + message;
+			}
+			outcome.message = message;
+		}
+		return outcome;
+	} catch (const std::exception &e) {
+		outcome.exit_code = 2;
+		outcome.message = e.what();
+		return outcome;
+	}
+
+	if (config.metrics_listen == "off")
+		config.metrics_listen.clear();
+	if (config.socket_path == "off")
+		config.socket_path.clear();
+	if (CLI::Option *file = app.get_config_ptr()) {
+		std::string path = file->count() ? file->as<std::string>() : kDefaultConfigPath;
+		if (!path.empty() && access(path.c_str(), R_OK) == 0)
+			config.config_path = path;
+	}
+	outcome.config = std::move(config);
+	return outcome;
+}
+
+std::vector<std::string> restart_only_changes(const DaemonConfig &running, const DaemonConfig &next)
+{
+	std::vector<std::string> changed;
+	auto check = [&](bool differs, const char *name) {
+		if (differs)
+			changed.emplace_back(name);
+	};
+	check(running.hook_variant != next.hook_variant, "hook-variant");
+	check(running.tracer.btf_path != next.tracer.btf_path, "btf");
+	check(running.tracer.ring_buffer_bytes != next.tracer.ring_buffer_bytes,
+	      "ring-buffer-bytes");
+	check(running.tracer.owner_entries != next.tracer.owner_entries, "owner-map-entries");
+	check(running.tracer.ttl_tracking != next.tracer.ttl_tracking, "no-ttl-tracking");
+	check(running.tracer.idle_threshold_ms != next.tracer.idle_threshold_ms,
+	      "idle-threshold-ms");
+	check(running.metrics_listen != next.metrics_listen, "metrics-listen");
+	check(running.socket_path != next.socket_path, "socket");
+	check(running.socket_group != next.socket_group, "socket-group");
+	return changed;
+}
+
+} // namespace rstwatch

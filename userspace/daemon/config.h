@@ -1,0 +1,53 @@
+// rstwatchd's settings: command-line options and the config file
+// (/etc/rstwatch/rstwatch.conf, "name = value" lines named like the long
+// options), parsed by CLI11. The command line wins over the file. SIGHUP
+// parses both again into a fresh DaemonConfig first (a dry run), and only a
+// configuration that parsed completely is applied.
+#pragma once
+
+#include "common/defaults.h"
+#include "daemon/query/limits.h"
+#include "loader/tracer_types.h"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rstwatch
+{
+
+struct DaemonConfig {
+	std::string config_path; // the file read, "" when none was
+	bool json = false;
+	bool quiet = false;
+	bool verbose = false;
+	std::string hook_variant = "auto";
+	TracerOptions tracer;
+	unsigned drain_interval_ms = 50;
+	std::string metrics_listen = kDefaultMetricsListen; // "" disables /metrics
+	std::string socket_path = kDefaultSocketPath;       // "" disables the query socket
+	std::string socket_group = kDefaultSocketGroup;
+	size_t store_capacity = 65536;
+	unsigned top_series = 20;
+	QueryLimits limits;
+};
+
+struct ConfigOutcome {
+	std::optional<DaemonConfig> config;
+	// When there is no config: 0 after --help or --version, 2 for a usage
+	// or config file error.
+	int exit_code = 0;
+	// Help or version text (stdout), or the error (stderr).
+	std::string message;
+};
+
+// `args` is argv, program name first. Never throws for bad input.
+ConfigOutcome load_config(const std::vector<std::string> &args);
+
+// Names of the settings that differ between the two and only take effect at
+// a restart (the BPF programs, the listeners).
+std::vector<std::string> restart_only_changes(const DaemonConfig &running,
+                                              const DaemonConfig &next);
+
+} // namespace rstwatch

@@ -1,0 +1,423 @@
+#include "daemon/daemon.h"
+
+#include "common/cgroup2.h"
+#include "core/enrich.h"
+#include "common/error.h"
+#include "core/event_format.h"
+#include "core/event_store.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/query/query_protocol.h"
+#include "daemon/query/query_server.h"
+#include "core/reset_event.h"
+#include "daemon/service_notify.h"
+#include "loader/tracer.h"
+
+#include <bpf/libbpf.h>
+#include <malloc.h>
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+std::atomic<bool> g_verbose{false};
+
+void on_stop_signal(int)
+{
+	g_stop.store(true, std::memory_order_relaxed);
+}
+
+void on_reload_signal(int)
+{
+	g_reload.store(true, std::memory_order_relaxed);
+}
+
+// libbpf explains a failure over many lines; without --verbose rstwatchd
+// prints its own one-line error instead.
+int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
+{
+	if (!g_verbose.load(std::memory_order_relaxed))
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, format, args);
+}
+
+// Tags in epoll_event.data: which source is ready.
+enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
+
+constexpr size_t kMaxBatch = 1024;
+// About a millisecond of work at the daemon's per-event cost.
+constexpr size_t kDrainSlice = kMaxBatch;
+constexpr size_t kDrainSliceWhileAnswering = 128;
+constexpr size_t kStdoutChunk = 128 * 1024;
+constexpr auto kClockResyncInterval = std::chrono::seconds(10);
+constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
+
+int64_t realtime_now_ns()
+{
+	timespec now{};
+	clock_gettime(CLOCK_REALTIME, &now);
+	return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+void watch(int epoll_fd, int fd, uint32_t tag, const char *what)
+{
+	epoll_event event{};
+	event.events = EPOLLIN;
+	event.data.u32 = tag;
+	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
+		throw Error(std::string("epoll_ctl on ") + what + " failed: " + errno_text(errno));
+}
+
+} // namespace
+
+void install_signal_handlers()
+{
+	struct sigaction action = {};
+	action.sa_handler = on_stop_signal;
+	sigemptyset(&action.sa_mask);
+	// No SA_RESTART: epoll_wait must return EINTR so the loop sees the flag.
+	sigaction(SIGINT, &action, nullptr);
+	sigaction(SIGTERM, &action, nullptr);
+	action.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &action, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+	libbpf_set_print(print_libbpf);
+}
+
+// Everything the running daemon holds. Members are destroyed in reverse:
+// the listeners go before the metrics and store they read, and everything
+// before the tracer (the /metrics threads read its counters).
+struct Daemon::State {
+	std::unique_ptr<Tracer> tracer;
+	OutputContext output;
+	MonotonicToRealtime clock;
+	Enricher enricher{cgroup2_mount()};
+	EventStore store;
+	std::unique_ptr<ResetMetrics> metrics;
+	std::unique_ptr<MetricsExposer> exposer;
+	std::unique_ptr<QueryServer> server;
+	ServiceNotifier notifier;
+	UniqueFd epoll;
+	// Reused for every drain: decoding allocates nothing per event.
+	std::vector<ResetEvent> batch;
+	std::string lines; // a batch's stdout lines, reused
+	uint64_t events = 0;
+	uint64_t decode_errors = 0;
+	int64_t started_ns = realtime_now_ns();
+	std::string status; // what systemctl status shows while running
+
+	explicit State(size_t store_capacity) : store(store_capacity) {}
+};
+
+Daemon::Daemon(DaemonConfig config, std::vector<std::string> args)
+    : config_(std::move(config)), args_(std::move(args))
+{
+	g_verbose.store(config_.verbose);
+}
+
+Daemon::~Daemon() = default;
+
+namespace
+{
+
+void print_hooks(const Tracer &tracer)
+{
+	for (const auto &hook : tracer.hooks()) {
+		fprintf(stderr, "rstwatchd: %s via %s%s%s\n", hook.tracepoint.c_str(),
+		        std::string(variant_name(hook.variant)).c_str(),
+		        hook.detail.empty() ? "" : ": ", hook.detail.c_str());
+	}
+	for (const auto &hook : tracer.missing_hooks())
+		fprintf(stderr, "rstwatchd: warning: %s %s\n", hook.tracepoint.c_str(),
+		        hook.detail.c_str());
+	if (!tracer.hz())
+		fprintf(stderr,
+		        "rstwatchd: warning: CONFIG_HZ unknown (no /proc/config.gz or "
+		        "/boot/config-*): linger and keepalive times are reported in jiffies\n");
+}
+
+} // namespace
+
+int Daemon::run()
+{
+	TracerOptions tracer_options = config_.tracer;
+	if (config_.hook_variant != "auto")
+		tracer_options.forced_variant = parse_variant(config_.hook_variant);
+
+	State state(config_.store_capacity);
+	state.tracer = Tracer::open(tracer_options);
+	state.tracer->load();
+	state.tracer->attach();
+	Tracer &tracer = *state.tracer;
+	print_hooks(tracer);
+
+	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
+	state.batch.reserve(kMaxBatch);
+	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
+
+	MetricsSources sources;
+	sources.version = RSTWATCH_VERSION;
+	sources.kernel_counters = [&tracer] { return tracer.read_counters(); };
+	sources.reason_names = tracer.reason_names();
+	sources.kernel_has_reasons = tracer.send_reset_has_reason();
+	sources.hooks = tracer.hooks();
+	sources.missing_hooks = tracer.missing_hooks();
+	state.metrics = std::make_unique<ResetMetrics>(std::move(sources), config_.top_series);
+	ResetMetrics &metrics = *state.metrics;
+
+	auto process_batch = [&](Clock::time_point now) {
+		if (state.batch.empty())
+			return;
+		state.enricher.enrich(state.batch);
+		for (const ResetEvent &event : state.batch) {
+			state.store.append(event);
+			metrics.observe(event);
+		}
+		// Lines go out in a few large writes per batch, from a buffer
+		// that stays small.
+		if (!config_.quiet) {
+			JsonAppender out(state.lines, JsonAppender::Reuse{});
+			for (const ResetEvent &event : state.batch) {
+				if (config_.json)
+					append_event_json(out, event, state.output);
+				else
+					append_event_text(out, event, state.output);
+				out.raw('\n');
+				if (out.size() >= kStdoutChunk) {
+					fwrite(state.lines.data(), 1, out.size(), stdout);
+					out.rewind();
+				}
+			}
+			fwrite(state.lines.data(), 1, out.size(), stdout);
+			fflush(stdout);
+		}
+		if (state.server)
+			state.server->publish(state.batch, now);
+		state.batch.clear();
+	};
+	tracer.set_record_handler(
+	    [&state, &metrics, &process_batch](const void *data, size_t size) {
+		    // A storm can leave tens of thousands of records in the ring;
+		    // handing them on in bounded batches keeps memory flat.
+		    if (state.batch.size() >= kMaxBatch)
+			    process_batch(Clock::now());
+		    ResetEvent &event = state.batch.emplace_back();
+		    if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
+			    state.batch.pop_back();
+			    state.decode_errors++;
+			    metrics.observe_decode_error();
+			    return;
+		    }
+		    event.id = ++state.events;
+		    event.realtime_ns = state.clock.convert(event.raw.timestamp_ns);
+	    });
+
+	if (!config_.metrics_listen.empty())
+		state.exposer = std::make_unique<MetricsExposer>(config_.metrics_listen, metrics);
+
+	auto stats = [&state] {
+		query::DaemonStats stats;
+		stats.version = RSTWATCH_VERSION;
+		stats.started_ns = state.started_ns;
+		stats.now_ns = realtime_now_ns();
+		stats.events = state.events;
+		stats.decode_errors = state.decode_errors;
+		KernelCounters counters = state.tracer->read_counters();
+		stats.lost_events = counters.lost_events;
+		stats.sent = counters.sent;
+		stats.received = counters.received;
+		stats.by_cause = counters.by_cause;
+		stats.store_size = state.store.size();
+		stats.store_capacity = state.store.capacity();
+		stats.store_oldest_id = state.store.oldest_id();
+		stats.store_newest_id = state.store.newest_id();
+		if (state.server) {
+			stats.clients = state.server->clients();
+			stats.followers = state.server->followers();
+			stats.clients_dropped = state.server->dropped();
+		}
+		for (const HookStatus &hook : state.tracer->hooks())
+			stats.hooks.emplace_back(hook.tracepoint,
+			                         std::string(variant_name(hook.variant)));
+		return stats;
+	};
+	if (!config_.socket_path.empty()) {
+		QueryServer::Hooks hooks;
+		hooks.dropped = [&metrics](std::string_view reason) {
+			metrics.client_dropped(reason);
+		};
+		hooks.served = [&metrics](std::string_view command, bool ok) {
+			metrics.request_served(command, ok);
+		};
+		hooks.stats = stats;
+		state.server = std::make_unique<QueryServer>(
+		    config_.socket_path, config_.socket_group, config_.limits, state.store,
+		    state.output, std::move(hooks));
+		if (state.server->group().empty())
+			fprintf(
+			    stderr,
+			    "rstwatchd: note: group %s does not exist: only root may query %s\n",
+			    config_.socket_group.c_str(), config_.socket_path.c_str());
+	}
+
+	state.epoll.reset(epoll_create1(EPOLL_CLOEXEC));
+	if (!state.epoll)
+		throw Error("epoll_create1 failed: " + errno_text(errno));
+	watch(state.epoll.get(), tracer.ring_epoll_fd(), kRingReady, "the ring buffer");
+	if (state.server)
+		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
+
+	// One slice of the ring per loop turn: queries, scrapes of the store
+	// and the watchdog get a turn between slices even while a storm keeps
+	// the ring full. Returns true when more records may be waiting.
+	auto drain = [&](Clock::time_point now) {
+		// While a long answer goes out in socket-buffer pieces, each
+		// piece waits for a slice: smaller slices then (the ring holds
+		// seconds of a storm; nothing is lost by the detour).
+		size_t slice = state.server && state.server->answering() ? kDrainSliceWhileAnswering
+		                                                         : kDrainSlice;
+		int consumed = tracer.consume(slice);
+		if (consumed < 0 && consumed != -EINTR)
+			throw Error("reading the ring buffer failed: " + errno_text(-consumed));
+		process_batch(now);
+		return consumed == static_cast<int>(slice);
+	};
+
+	std::string metrics_text =
+	    state.exposer ? "metrics on http://" + state.exposer->address() + "/metrics"
+	                  : std::string("metrics off");
+	std::string socket_text =
+	    state.server ? "queries on " + state.server->path() : std::string("queries off");
+	fprintf(stderr, "rstwatchd: ready: %zu hooks attached, ring buffer %u KiB, %s, %s\n",
+	        tracer.hooks().size(), tracer_options.ring_buffer_bytes / 1024,
+	        metrics_text.c_str(), socket_text.c_str());
+	state.status = "tracing " + std::to_string(tracer.hooks().size()) + " hooks; " +
+	               metrics_text + "; " + socket_text;
+	state.notifier.ready(state.status);
+
+	Clock::time_point now = Clock::now();
+	Clock::time_point next_drain = now;
+	bool ring_pending = false; // the last slice stopped with records left
+	Clock::time_point last_resync = now;
+	Clock::time_point last_decay = now;
+	// The kernel side wakes us only when the ring is filling up; otherwise
+	// the drain timer empties it, which keeps wake-ups off the reset path.
+	while (!g_stop.load(std::memory_order_relaxed)) {
+		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_drain - now);
+		int timeout =
+		    ring_pending ? 0 : static_cast<int>(std::max<int64_t>(0, wait.count()));
+		epoll_event ready[4];
+		int n = epoll_wait(state.epoll.get(), ready, 4, timeout);
+		if (n < 0 && errno != EINTR)
+			throw Error("epoll_wait failed: " + errno_text(errno));
+		now = Clock::now();
+		bool ring_ready = false, query_ready = false;
+		for (int i = 0; i < n; i++) {
+			ring_ready |= ready[i].data.u32 == kRingReady;
+			query_ready |= ready[i].data.u32 == kQueryReady;
+		}
+		if (ring_ready || ring_pending || now >= next_drain) {
+			ring_pending = drain(now);
+			if (!ring_pending)
+				next_drain =
+				    now + std::chrono::milliseconds(config_.drain_interval_ms);
+		}
+		if (state.server) {
+			if (query_ready)
+				state.server->handle_ready(now);
+			state.server->expire(now);
+			metrics.set_clients(state.server->clients(), state.server->followers());
+		}
+		metrics.set_store(state.store.size(), state.store.capacity());
+		if (now - last_resync > kClockResyncInterval) {
+			state.clock.resync();
+			// Hand back what a storm or a large response left free in
+			// the heap: glibc keeps it otherwise, and RSS is a target.
+			malloc_trim(0);
+			last_resync = now;
+		}
+		if (now - last_decay > kMetricsDecayInterval) {
+			metrics.decay();
+			last_decay = now;
+		}
+		state.notifier.feed_watchdog(now);
+		if (g_reload.exchange(false))
+			reload(state);
+	}
+
+	// Drain what the kernel wrote before the signal, then detach.
+	state.notifier.stopping();
+	// Bounded by what the ring held: a storm that goes on keeps writing.
+	size_t ring_records = tracer_options.ring_buffer_bytes / sizeof(rstwatch_event);
+	for (size_t slice = 0; slice <= ring_records / kDrainSlice; slice++) {
+		if (!drain(Clock::now()))
+			break;
+	}
+	KernelCounters counters = tracer.read_counters();
+	fprintf(stderr,
+	        "rstwatchd: stopping: %llu events, %llu lost in the kernel, %llu decode errors, "
+	        "%llu resets sent, %llu received\n",
+	        static_cast<unsigned long long>(state.events),
+	        static_cast<unsigned long long>(counters.lost_events),
+	        static_cast<unsigned long long>(state.decode_errors),
+	        static_cast<unsigned long long>(counters.sent),
+	        static_cast<unsigned long long>(counters.received));
+	return 0;
+}
+
+void Daemon::reload(State &state)
+{
+	state.notifier.reloading();
+	ConfigOutcome outcome = load_config(args_);
+	if (!outcome.config) {
+		fprintf(stderr, "rstwatchd: reload failed, keeping the running configuration: %s\n",
+		        outcome.message.c_str());
+		state.metrics->config_reloaded(false);
+		state.notifier.ready("reload failed, running the previous configuration: " +
+		                     outcome.message);
+		return;
+	}
+	DaemonConfig next = std::move(*outcome.config);
+	for (const std::string &name : restart_only_changes(config_, next))
+		fprintf(stderr,
+		        "rstwatchd: reload: %s changed; it takes effect at the next restart\n",
+		        name.c_str());
+	next.hook_variant = config_.hook_variant;
+	next.tracer = config_.tracer;
+	next.metrics_listen = config_.metrics_listen;
+	next.socket_path = config_.socket_path;
+	next.socket_group = config_.socket_group;
+
+	if (next.store_capacity != state.store.capacity())
+		state.store.set_capacity(next.store_capacity);
+	if (next.top_series != config_.top_series)
+		state.metrics->set_top_series(next.top_series);
+	if (state.server)
+		state.server->set_limits(next.limits);
+	g_verbose.store(next.verbose);
+	config_ = std::move(next);
+	fprintf(stderr, "rstwatchd: reloaded configuration%s%s\n",
+	        config_.config_path.empty() ? " (no config file)" : " from ",
+	        config_.config_path.c_str());
+	fflush(stderr);
+	state.metrics->config_reloaded(true);
+	state.notifier.ready(state.status);
+}
+
+} // namespace rstwatch

@@ -1,0 +1,650 @@
+#include "daemon/query/query_server.h"
+
+#include "common/error.h"
+
+#include <grp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+// How much of a recent response is serialized ahead of the socket: enough
+// to keep it busy, little enough that a large answer never sits in memory.
+constexpr size_t kOutputChunk = 64 * 1024;
+constexpr int kBacklog = 64;
+// Per wake-up, so a flood of connections or bytes cannot keep the loop from
+// getting back to the ring buffer; the rest waits for the next round.
+constexpr int kAcceptsPerWake = 64;
+constexpr int kReadsPerWake = 16;
+
+int64_t realtime_now_ns()
+{
+	timespec now{};
+	clock_gettime(CLOCK_REALTIME, &now);
+	return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+std::optional<gid_t> find_group(const std::string &name)
+{
+	if (name.empty())
+		return std::nullopt;
+	std::vector<char> buffer(4096);
+	group entry{};
+	group *found = nullptr;
+	while (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
+	       buffer.size() < (1u << 20))
+		buffer.resize(buffer.size() * 2);
+	if (!found)
+		return std::nullopt;
+	return found->gr_gid;
+}
+
+// The runtime directory: created 0750 when missing. An existing one that is
+// ours and closed to others (systemd's RuntimeDirectory=, root:root 0750) is
+// given to the socket group so its members can reach the socket; any other
+// existing directory (/tmp, /run) is left exactly as it is.
+void prepare_directory(const std::filesystem::path &directory, std::optional<gid_t> group)
+{
+	struct stat info {
+	};
+	if (stat(directory.c_str(), &info) == 0) {
+		if (!S_ISDIR(info.st_mode))
+			throw Error("query socket directory " + directory.string() +
+			            " exists and is not a directory");
+		bool private_to_us = info.st_uid == geteuid() && (info.st_mode & 0007) == 0;
+		if (group && private_to_us && info.st_gid != *group) {
+			if (chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0 ||
+			    chmod(directory.c_str(), (info.st_mode & 07777) | 0050) != 0)
+				fprintf(
+				    stderr,
+				    "rstwatchd: warning: cannot give %s to the socket group: %s\n",
+				    directory.c_str(), errno_text(errno).c_str());
+		}
+		return;
+	}
+	if (errno != ENOENT)
+		throw Error("cannot inspect query socket directory " + directory.string() + ": " +
+		            errno_text(errno));
+	std::error_code ec;
+	std::filesystem::create_directories(directory.parent_path(), ec);
+	if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST)
+		throw Error("cannot create query socket directory " + directory.string() + ": " +
+		            errno_text(errno));
+	// mkdir applies the umask; the mode must not depend on it.
+	if (chmod(directory.c_str(), 0750) != 0)
+		throw Error("cannot set the mode of " + directory.string() + ": " +
+		            errno_text(errno));
+	if (group && chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0)
+		fprintf(stderr, "rstwatchd: warning: cannot give %s to the socket group: %s\n",
+		        directory.c_str(), errno_text(errno).c_str());
+}
+
+sockaddr_un socket_address(const std::string &path)
+{
+	sockaddr_un address{};
+	address.sun_family = AF_UNIX;
+	std::memcpy(address.sun_path, path.data(), path.size());
+	return address;
+}
+
+// A socket file left by a daemon that did not exit cleanly is removed; one
+// that still answers belongs to a running daemon and is left alone.
+void remove_stale_socket(const std::string &path)
+{
+	struct stat info {
+	};
+	if (lstat(path.c_str(), &info) != 0)
+		return;
+	if (!S_ISSOCK(info.st_mode))
+		throw Error(path + " exists and is not a socket; refusing to replace it");
+	UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	sockaddr_un address = socket_address(path);
+	if (probe &&
+	    connect(probe.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0)
+		throw Error("another rstwatchd is already answering on " + path);
+	if (unlink(path.c_str()) != 0 && errno != ENOENT)
+		throw Error("cannot remove the stale socket " + path + ": " + errno_text(errno));
+}
+
+} // namespace
+
+struct QueryServer::Client {
+	UniqueFd fd;
+	uid_t uid = 0;
+	pid_t pid = 0;
+	std::string input;
+	bool input_closed = false;
+	std::string output;
+	size_t sent = 0;
+	// A recent response still being written: copies of the selected
+	// events (the store may forget them meanwhile), serialized by chunks.
+	std::vector<ResetEvent> pending;
+	size_t next_pending = 0;
+	bool recent_in_progress = false;
+	bool follower = false;
+	query::EventFilter filter;
+	bool close_after_flush = false;
+	bool dead = false;
+	Clock::time_point read_deadline{};
+	Clock::time_point last_progress{};
+	uint32_t interest = 0;
+
+	size_t unsent() const { return output.size() - sent; }
+	bool busy() const { return unsent() > 0 || recent_in_progress; }
+};
+
+QueryServer::QueryServer(const std::string &path, const std::string &group, QueryLimits limits,
+                         const EventStore &store, const OutputContext &output, Hooks hooks)
+    : path_(path), limits_(limits), store_(store), output_(output), hooks_(std::move(hooks))
+{
+	group_ = find_group(group);
+	if (group_)
+		group_name_ = group;
+
+	std::filesystem::path socket_path(path);
+	prepare_directory(socket_path.parent_path(), group_);
+	remove_stale_socket(path);
+
+	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+	if (!epoll_)
+		throw Error("epoll_create1 failed: " + errno_text(errno));
+	listener_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (!listener_)
+		throw Error("cannot create the query socket: " + errno_text(errno));
+	sockaddr_un address = socket_address(path);
+	if (bind(listener_.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
+		throw Error("cannot bind the query socket " + path + ": " + errno_text(errno));
+	// Until listen() nobody can connect, so the file's mode and group are
+	// right before the first client can reach it, whatever the umask was.
+	if (chmod(path.c_str(), 0660) != 0)
+		throw Error("cannot set the mode of " + path + ": " + errno_text(errno));
+	if (group_ && chown(path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
+		fprintf(stderr,
+		        "rstwatchd: warning: cannot give %s to group %s (%s): only root can "
+		        "query\n",
+		        path.c_str(), group.c_str(), errno_text(errno).c_str());
+		group_.reset();
+		group_name_.clear();
+	}
+	struct stat info {
+	};
+	if (lstat(path.c_str(), &info) == 0) {
+		socket_dev_ = info.st_dev;
+		socket_ino_ = info.st_ino;
+	}
+	if (listen(listener_.get(), kBacklog) != 0)
+		throw Error("cannot listen on " + path + ": " + errno_text(errno));
+
+	epoll_event event{};
+	event.events = EPOLLIN;
+	event.data.fd = listener_.get();
+	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), &event) != 0)
+		throw Error("epoll_ctl on the query socket failed: " + errno_text(errno));
+}
+
+QueryServer::~QueryServer()
+{
+	clients_.clear();
+	// Only our own socket: a daemon started after us may own the path now.
+	struct stat info {
+	};
+	if (lstat(path_.c_str(), &info) == 0 && info.st_dev == socket_dev_ &&
+	    info.st_ino == socket_ino_)
+		unlink(path_.c_str());
+}
+
+size_t QueryServer::followers() const
+{
+	return static_cast<size_t>(
+	    std::count_if(clients_.begin(), clients_.end(),
+	                  [](const auto &entry) { return entry.second->follower; }));
+}
+
+bool QueryServer::peer_allowed(int fd, uid_t uid, gid_t gid) const
+{
+	if (uid == 0 || uid == geteuid())
+		return true;
+	if (!group_)
+		return false;
+	if (gid == *group_)
+		return true;
+	std::vector<gid_t> groups(64);
+	socklen_t length = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0) {
+		if (errno != ERANGE)
+			return false;
+		groups.resize(length / sizeof(gid_t));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0)
+			return false;
+	}
+	groups.resize(length / sizeof(gid_t));
+	return std::find(groups.begin(), groups.end(), *group_) != groups.end();
+}
+
+void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
+                         std::string_view message)
+{
+	// Best effort: a fresh socket has room for one short line.
+	std::string line = query::error_line(code, message);
+	ssize_t ignored = send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)ignored;
+	close(fd);
+	dropped_[std::string(reason)]++;
+	if (hooks_.dropped)
+		hooks_.dropped(reason);
+}
+
+void QueryServer::accept_clients(Clock::time_point now)
+{
+	for (int accepted = 0; accepted < kAcceptsPerWake; accepted++) {
+		int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			// EAGAIN: all accepted. EMFILE and the like: the
+			// backlog keeps them until a client leaves.
+			return;
+		}
+		ucred peer{};
+		socklen_t length = sizeof(peer);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
+			close(fd);
+			continue;
+		}
+		if (!peer_allowed(fd, peer.uid, peer.gid)) {
+			refuse(fd, "permission_denied", query::ErrorCode::PermissionDenied,
+			       "uid " + std::to_string(peer.uid) + " may not query rstwatchd" +
+			           (group_name_.empty()
+			                ? std::string(" (only root may)")
+			                : " (only root and group " + group_name_ + " may)"));
+			continue;
+		}
+		if (clients_.size() >= limits_.max_clients) {
+			refuse(fd, "too_many_clients", query::ErrorCode::TooManyClients,
+			       "rstwatchd already serves " + std::to_string(clients_.size()) +
+			           " clients");
+			continue;
+		}
+		size_t same_uid = static_cast<size_t>(
+		    std::count_if(clients_.begin(), clients_.end(), [&](const auto &entry) {
+			    return entry.second->uid == peer.uid;
+		    }));
+		if (same_uid >= limits_.max_clients_per_uid) {
+			refuse(fd, "too_many_clients_per_uid", query::ErrorCode::TooManyClients,
+			       "uid " + std::to_string(peer.uid) + " already has " +
+			           std::to_string(same_uid) + " clients connected");
+			continue;
+		}
+		auto client = std::make_unique<Client>();
+		client->fd.reset(fd);
+		client->uid = peer.uid;
+		client->pid = peer.pid;
+		client->read_deadline = now + std::chrono::milliseconds(limits_.read_timeout_ms);
+		client->last_progress = now;
+		epoll_event event{};
+		event.events = EPOLLIN | EPOLLRDHUP;
+		event.data.fd = fd;
+		if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0)
+			continue; // the unique_ptr closes it
+		client->interest = event.events;
+		clients_.emplace(fd, std::move(client));
+	}
+}
+
+void QueryServer::drop(Client &client, std::string_view reason)
+{
+	if (client.dead)
+		return;
+	client.dead = true;
+	closing_.push_back(client.fd.get());
+	if (!reason.empty()) {
+		dropped_[std::string(reason)]++;
+		if (hooks_.dropped)
+			hooks_.dropped(reason);
+	}
+}
+
+void QueryServer::close_client(int fd)
+{
+	epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+	clients_.erase(fd);
+}
+
+void QueryServer::update_interest(Client &client)
+{
+	if (client.dead)
+		return;
+	uint32_t want = 0;
+	if (client.busy())
+		want |= EPOLLOUT;
+	// A busy client is not read from: its next request waits in the
+	// kernel, which is the backpressure. Followers are read only to see
+	// them leave.
+	if (!client.input_closed && (client.follower || !client.busy()))
+		want |= EPOLLIN | EPOLLRDHUP;
+	if (want == client.interest)
+		return;
+	epoll_event event{};
+	event.events = want;
+	event.data.fd = client.fd.get();
+	if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, client.fd.get(), &event) == 0)
+		client.interest = want;
+}
+
+void QueryServer::read_from(Client &client, Clock::time_point now)
+{
+	char buffer[4096];
+	// Reading stops past the request limit; process_input reports it.
+	for (int reads = 0; reads < kReadsPerWake && !client.input_closed &&
+	                    client.input.size() <= limits_.max_request_bytes;
+	     reads++) {
+		ssize_t n = recv(client.fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+		if (n > 0) {
+			if (!client.follower)
+				client.input.append(buffer, static_cast<size_t>(n));
+			continue;
+		}
+		if (n == 0) {
+			client.input_closed = true;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			drop(client, "");
+		break;
+	}
+	process_input(client, now);
+}
+
+void QueryServer::process_input(Client &client, Clock::time_point now)
+{
+	while (!client.dead) {
+		flush(client, now);
+		if (client.dead || client.busy())
+			break;
+		if (client.close_after_flush) {
+			drop(client, "");
+			break;
+		}
+		if (client.follower) {
+			if (client.input_closed)
+				drop(client, "");
+			break;
+		}
+		size_t newline = client.input.find('\n');
+		size_t length = newline == std::string::npos ? client.input.size() : newline;
+		if (length > limits_.max_request_bytes) {
+			client.output += query::error_line(
+			    query::ErrorCode::RequestTooLarge,
+			    "requests are at most " + std::to_string(limits_.max_request_bytes) +
+			        " bytes");
+			client.close_after_flush = true;
+			client.input.clear();
+			dropped_["request_too_large"]++;
+			if (hooks_.dropped)
+				hooks_.dropped("request_too_large");
+			continue;
+		}
+		if (newline == std::string::npos) {
+			// A last request without its newline still counts once
+			// the client has finished sending.
+			if (!client.input_closed)
+				break;
+			if (client.input.empty()) {
+				drop(client, "");
+				break;
+			}
+			client.input.push_back('\n');
+			continue;
+		}
+		std::string line = client.input.substr(0, newline);
+		client.input.erase(0, newline + 1);
+		if (!line.empty() && line.back() == '\r')
+			line.pop_back();
+		if (line.find_first_not_of(" \t") == std::string::npos)
+			continue;
+		answer(client, line, now);
+	}
+	update_interest(client);
+}
+
+void QueryServer::answer(Client &client, std::string_view line, Clock::time_point now)
+{
+	query::ParseResult parsed = query::parse_request(line, realtime_now_ns());
+	if (const auto *error = std::get_if<query::RequestError>(&parsed)) {
+		client.output += query::error_line(*error);
+		if (hooks_.served)
+			hooks_.served("invalid", false);
+		return;
+	}
+	const query::Request &request = std::get<query::Request>(parsed);
+	std::string_view command = query::command_name(request.command);
+	bool ok = true;
+	try {
+		switch (request.command) {
+		case query::Command::Recent: {
+			std::vector<const ResetEvent *> selected = query::select_recent(
+			    store_, request.filter, request.limit, output_.classify);
+			client.pending.reserve(selected.size());
+			for (const ResetEvent *event : selected)
+				client.pending.push_back(*event);
+			client.next_pending = 0;
+			client.recent_in_progress = true;
+			client.output += query::recent_response_head(client.pending.size());
+			fill_output(client);
+			break;
+		}
+		case query::Command::Top:
+			client.output += query::ok_line(query::top_to_json(query::aggregate_top(
+			    store_, request.filter, request.by, request.limit, output_.classify)));
+			break;
+		case query::Command::Stats:
+			client.output += query::ok_line(query::stats_to_json(
+			    hooks_.stats ? hooks_.stats() : query::DaemonStats{}));
+			break;
+		case query::Command::Follow:
+			client.follower = true;
+			client.filter = request.filter;
+			client.output += query::ok_line({{"command", "follow"}});
+			break;
+		case query::Command::Explain:
+			if (const ResetEvent *event = store_.find(request.id)) {
+				client.output +=
+				    query::ok_line({{"command", "explain"},
+				                    {"event", event_to_json(*event, output_)}});
+			} else {
+				ok = false;
+				client.output += query::error_line(
+				    query::ErrorCode::NotFound,
+				    "no event " + std::to_string(request.id) +
+				        " in the store (it holds ids " +
+				        std::to_string(store_.oldest_id()) + " to " +
+				        std::to_string(store_.newest_id()) + ")");
+			}
+			break;
+		}
+	} catch (const std::exception &e) {
+		ok = false;
+		client.pending.clear();
+		client.recent_in_progress = false;
+		client.output += query::error_line(query::ErrorCode::Internal, e.what());
+	}
+	client.last_progress = now;
+	if (hooks_.served)
+		hooks_.served(command, ok);
+}
+
+void QueryServer::fill_output(Client &client)
+{
+	if (!client.recent_in_progress)
+		return;
+	{
+		JsonAppender out(client.output);
+		while (out.size() - client.sent < kOutputChunk &&
+		       client.next_pending < client.pending.size()) {
+			if (client.next_pending > 0)
+				out.raw(',');
+			append_event_json(out, client.pending[client.next_pending], output_);
+			client.next_pending++;
+		}
+	}
+	if (client.next_pending == client.pending.size()) {
+		client.output += query::kRecentResponseTail;
+		client.recent_in_progress = false;
+		client.pending.clear();
+		client.pending.shrink_to_fit();
+	}
+}
+
+void QueryServer::flush(Client &client, Clock::time_point now)
+{
+	bool was_busy = client.busy();
+	while (!client.dead && client.unsent() > 0) {
+		ssize_t n = send(client.fd.get(), client.output.data() + client.sent,
+		                 client.unsent(), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			client.sent += static_cast<size_t>(n);
+			client.last_progress = now;
+			if (client.unsent() == 0) {
+				client.output.clear();
+				client.sent = 0;
+				fill_output(client);
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		// The client went away: nothing to count.
+		drop(client, "");
+		return;
+	}
+	// Keep the buffer from growing by what has already been sent.
+	if (client.sent > kOutputChunk && client.sent * 2 > client.output.size()) {
+		client.output.erase(0, client.sent);
+		client.sent = 0;
+	}
+	if (was_busy && !client.busy() && !client.follower)
+		client.read_deadline = now + std::chrono::milliseconds(limits_.read_timeout_ms);
+}
+
+bool QueryServer::answering() const
+{
+	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
+		const Client &client = *entry.second;
+		return !client.dead && !client.follower && client.busy();
+	});
+}
+
+void QueryServer::handle_ready(Clock::time_point now)
+{
+	epoll_event ready[64];
+	int n = epoll_wait(epoll_.get(), ready, 64, 0);
+	bool accept_pending = false;
+	for (int i = 0; i < n; i++) {
+		int fd = ready[i].data.fd;
+		if (fd == listener_.get()) {
+			accept_pending = true;
+			continue;
+		}
+		auto it = clients_.find(fd);
+		if (it == clients_.end() || it->second->dead)
+			continue;
+		Client &client = *it->second;
+		if (ready[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			read_from(client, now);
+		else
+			process_input(client, now);
+	}
+	for (int fd : closing_)
+		close_client(fd);
+	closing_.clear();
+	// After the reaping, so a new client never inherits an event meant for
+	// a closed one that had the same descriptor number.
+	if (accept_pending)
+		accept_clients(now);
+}
+
+void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point now)
+{
+	if (batch.empty() || clients_.empty())
+		return;
+	std::vector<Client *> followers;
+	for (auto &[fd, client] : clients_) {
+		if (client->follower && !client->dead)
+			followers.push_back(client.get());
+	}
+	if (followers.empty())
+		return;
+	std::string line;
+	for (const ResetEvent &event : batch) {
+		line.clear();
+		for (Client *client : followers) {
+			if (client->dead || !client->filter.matches(event, output_.classify))
+				continue;
+			// Serialized once per event, only if someone wants it.
+			if (line.empty()) {
+				append_event_json(line, event, output_);
+				line.push_back('\n');
+			}
+			if (client->unsent() + line.size() > limits_.follower_buffer_bytes) {
+				drop(*client, "slow_follower");
+				continue;
+			}
+			if (client->unsent() == 0)
+				client->last_progress = now;
+			client->output += line;
+		}
+	}
+	for (Client *client : followers) {
+		if (!client->dead) {
+			flush(*client, now);
+			update_interest(*client);
+		}
+	}
+	for (int fd : closing_)
+		close_client(fd);
+	closing_.clear();
+}
+
+void QueryServer::expire(Clock::time_point now)
+{
+	const auto write_timeout = std::chrono::milliseconds(limits_.write_timeout_ms);
+	for (auto &[fd, client] : clients_) {
+		if (client->dead)
+			continue;
+		if (client->busy()) {
+			if (now - client->last_progress > write_timeout)
+				drop(*client, client->follower ? "slow_follower" : "write_timeout");
+		} else if (!client->follower && now > client->read_deadline) {
+			std::string line =
+			    query::error_line(query::ErrorCode::Timeout,
+			                      "no complete request within " +
+			                          std::to_string(limits_.read_timeout_ms) + " ms");
+			ssize_t ignored = send(client->fd.get(), line.data(), line.size(),
+			                       MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)ignored;
+			drop(*client, "read_timeout");
+		}
+	}
+	for (int fd : closing_)
+		close_client(fd);
+	closing_.clear();
+}
+
+} // namespace rstwatch

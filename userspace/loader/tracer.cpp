@@ -1,0 +1,417 @@
+#include "loader/tracer.h"
+
+#include "common/cgroup2.h"
+#include "core/classifier.h"
+#include "common/error.h"
+#include "rstwatch_bpf.skel.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+
+namespace rstwatch
+{
+
+namespace
+{
+
+struct HookPrograms {
+	const char *category;
+	const char *name;
+	bpf_program *tp_btf; // nullptr when the hook has no such entry point
+	bpf_program *raw_tp;
+	bpf_program *tracepoint;
+	// Without a required hook rstwatchd refuses to start; without an
+	// optional one it says what it cannot see and goes on.
+	bool required;
+	const char *missing_effect;
+
+	bpf_program *program(HookVariant variant) const
+	{
+		switch (variant) {
+		case HookVariant::TpBtf:
+			return tp_btf;
+		case HookVariant::RawTp:
+			return raw_tp;
+		case HookVariant::Tracepoint:
+			return tracepoint;
+		case HookVariant::CgroupSkb:
+			return nullptr;
+		}
+		return nullptr;
+	}
+};
+
+std::array<HookPrograms, 6> hook_programs(rstwatch_bpf *skel)
+{
+	auto &p = skel->progs;
+	return {{
+	    {"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp, true,
+	     nullptr},
+	    {"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
+	     p.receive_reset_tp, true, nullptr},
+	    {"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp, true,
+	     nullptr},
+	    {"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw, p.destroy_sock_tp,
+	     true, nullptr},
+	    {"syscalls", "sys_exit_accept4", nullptr, nullptr, p.accept4_exit_tp, false,
+	     "resets on accepted sockets are attributed only once the process closes them"},
+	    {"syscalls", "sys_exit_accept", nullptr, nullptr, p.accept_exit_tp, false,
+	     "resets on accepted sockets are attributed only once the process closes them"},
+	}};
+}
+
+bool tracefs_has(const char *category, const char *name)
+{
+	for (const char *root :
+	     {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
+		std::error_code ec;
+		if (std::filesystem::exists(std::filesystem::path(root) / category / name / "id",
+		                            ec))
+			return true;
+	}
+	return false;
+}
+
+// tp_btf needs BPF_PROG_TYPE_TRACING, which some kernels (and some lockdown
+// or LSM setups) refuse even where the tracepoint's BTF exists; loading a
+// two-instruction program against it is the only reliable answer.
+bool tp_btf_loads(int btf_type_id)
+{
+	bpf_insn insns[2] = {};
+	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; // r0 = 0
+	insns[1].code = BPF_JMP | BPF_EXIT;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
+	            .attach_btf_id = static_cast<__u32>(btf_type_id));
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t count)
+{
+	std::vector<uint64_t> per_cpu(possible_cpus);
+	int fd = bpf_map__fd(map);
+	for (uint32_t key = 0; key < count; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, per_cpu.data()))
+			continue;
+		for (uint64_t value : per_cpu)
+			out[key] += value;
+	}
+}
+
+// Classic tracepoints attach through perf_event_open, which Debian's kernels
+// (kernel.perf_event_paranoid = 3, their default) allow only with
+// CAP_SYS_ADMIN, whatever CAP_PERFMON says.
+std::string attach_hint(int err)
+{
+	if (err != EACCES && err != EPERM)
+		return "";
+	std::ifstream file("/proc/sys/kernel/perf_event_paranoid");
+	int paranoid = 0;
+	if (!(file >> paranoid) || paranoid < 3)
+		return "";
+	return " (kernel.perf_event_paranoid is " + std::to_string(paranoid) +
+	       ": this kernel lets only CAP_SYS_ADMIN open perf events)";
+}
+
+std::string load_failure(int err)
+{
+	if (err == -EPERM)
+		return "loading BPF programs failed: permission denied: rstwatchd needs root, or "
+		       "CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for the cgroup_skb TTL hook)";
+	// The verifier answers EACCES when it rejects a program.
+	if (err == -EACCES)
+		return "loading BPF programs failed: the kernel's verifier rejected a program "
+		       "(run with --verbose for the verifier log)";
+	return "loading BPF programs failed: " + errno_text(err) +
+	       " (run with --verbose for the verifier log)";
+}
+
+} // namespace
+
+void Tracer::SkeletonDeleter::operator()(rstwatch_bpf *skel) const noexcept
+{
+	rstwatch_bpf__destroy(skel);
+}
+
+Tracer::~Tracer()
+{
+	// Detach before the ring buffer and object go, so nothing writes into
+	// a buffer no one reads.
+	links_.clear();
+	ring_.reset();
+	skel_.reset();
+}
+
+std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
+{
+	KernelBtf btf = KernelBtf::load(options.btf_path);
+	std::unique_ptr<Tracer> tracer(new Tracer());
+
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	if (options.btf_path != KernelBtf::kDefaultPath)
+		open_opts.btf_custom_path = options.btf_path.c_str();
+	rstwatch_bpf *skel = rstwatch_bpf__open_opts(&open_opts);
+	if (!skel)
+		throw Error("opening the BPF object failed: " + errno_text(errno));
+	tracer->skel_.reset(skel);
+	tracer->possible_cpus_ = libbpf_num_possible_cpus();
+	if (tracer->possible_cpus_ <= 0)
+		throw Error("cannot count possible CPUs: " + errno_text(tracer->possible_cpus_));
+
+	tracer->choose_variants(btf, options);
+	tracer->cgroup_root_ = options.cgroup_root.empty() ? cgroup2_mount() : options.cgroup_root;
+	bool ttl_tracking = options.ttl_tracking && !tracer->cgroup_root_.empty();
+	bpf_program__set_autoload(skel->progs.record_flow_ttl, ttl_tracking);
+	if (options.ttl_tracking && !ttl_tracking) {
+		HookStatus ttl;
+		ttl.tracepoint = "cgroup_skb/ingress";
+		ttl.detail =
+		    "missing: no cgroup2 hierarchy is mounted, so there is no TTL baseline "
+		    "and middlebox_injected cannot be detected";
+		tracer->missing_hooks_.push_back(std::move(ttl));
+	}
+	if (ttl_tracking) {
+		HookStatus ttl;
+		ttl.name = "flow_ttl";
+		ttl.tracepoint = "cgroup_skb/ingress on " + tracer->cgroup_root_;
+		ttl.variant = HookVariant::CgroupSkb;
+		ttl.detail = "TTL baseline per flow (middlebox evidence; read by the tp_btf "
+		             "tcp_receive_reset program only)";
+		tracer->hooks_.push_back(std::move(ttl));
+	}
+	tracer->reason_names_ = btf.enum_names("sk_rst_reason", "SK_RST_REASON_");
+	tracer->hz_ = kernel_hz();
+
+	// Configuration: everything below is frozen into rodata at load.
+	tracer->send_reset_has_reason_ = btf.tracepoint_arg_count("tcp_send_reset") >= 3;
+	skel->rodata->send_reset_has_reason = tracer->send_reset_has_reason_;
+	// v6.10 "trace: tcp: fully support trace_tcp_send_reset" made the event a
+	// TRACE_EVENT of its own and called it for every reset; before, it was an
+	// instance of the tcp_event_sk_skb class, called only with a full socket.
+	tracer->sent_resets_without_socket_traced_ =
+	    btf.tracepoint_has_own_record("tcp_send_reset");
+	skel->rodata->jiffies_per_second = tracer->hz_;
+	skel->rodata->wakeup_bytes = options.ring_buffer_bytes / 4;
+	skel->rodata->ttl_every_segment = options.ttl_every_segment;
+	tracer->classify_config_ =
+	    make_classify_config(tracer->reason_names_, options.idle_threshold_ms);
+	skel->rodata->classify_config = tracer->classify_config_;
+	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
+		throw Error("sizing the ring buffer failed: " + errno_text(err));
+	if (int err = bpf_map__set_max_entries(skel->maps.owners, options.owner_entries))
+		throw Error("sizing the socket owner map failed: " + errno_text(err));
+	return tracer;
+}
+
+void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
+{
+	for (const HookPrograms &hook : hook_programs(skel_.get())) {
+		HookStatus status;
+		status.name = hook.name;
+		status.tracepoint = std::string(hook.category) + ":" + hook.name;
+
+		int type_id = btf.tracepoint_type_id(hook.name);
+		auto available = [&](HookVariant v) {
+			if (!hook.program(v))
+				return false;
+			switch (v) {
+			case HookVariant::TpBtf:
+				return type_id > 0 && tp_btf_loads(type_id);
+			case HookVariant::RawTp:
+				return type_id > 0;
+			case HookVariant::Tracepoint:
+				return tracefs_has(hook.category, hook.name);
+			case HookVariant::CgroupSkb:
+				return false;
+			}
+			return false;
+		};
+
+		std::optional<HookVariant> chosen;
+		if (options.forced_variant && hook.program(*options.forced_variant)) {
+			if (!available(*options.forced_variant))
+				throw Error("hook variant " +
+				            std::string(variant_name(*options.forced_variant)) +
+				            " is not available for tracepoint " +
+				            status.tracepoint + " on this kernel");
+			chosen = options.forced_variant;
+		} else {
+			for (HookVariant v :
+			     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint}) {
+				if (available(v)) {
+					chosen = v;
+					break;
+				}
+			}
+		}
+		if (!chosen && hook.required)
+			throw Error(
+			    "tracepoint " + status.tracepoint +
+			    " not found in this kernel (neither in its BTF nor in tracefs): "
+			    "rstwatch cannot see these resets here");
+		for (HookVariant v :
+		     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
+			if (bpf_program *program = hook.program(v))
+				bpf_program__set_autoload(program, chosen && v == *chosen);
+		if (!chosen) {
+			status.detail = std::string("missing: ") + hook.missing_effect;
+			missing_hooks_.push_back(std::move(status));
+			continue;
+		}
+		status.variant = *chosen;
+		hooks_.push_back(std::move(status));
+	}
+}
+
+void Tracer::load()
+{
+	if (int err = rstwatch_bpf__load(skel_.get()))
+		throw Error(load_failure(err));
+	for (HookStatus &hook : hooks_) {
+		if (hook.name != "tcp_send_reset")
+			continue;
+		// The argument and the tracepoint record field came in the same
+		// change, so one BTF answer covers every variant.
+		hook.detail = send_reset_has_reason_
+		                  ? "kernel reason available"
+		                  : "no kernel reason on this kernel (added in 6.10)";
+		if (sent_resets_without_socket_traced_)
+			continue;
+		// Said at start and exported as a missing probe, so that an
+		// absent refused or no_socket count is not read as "none happened".
+		HookStatus blind;
+		blind.name = "tcp_send_reset/no_socket";
+		blind.tracepoint = hook.tracepoint + "/no_socket";
+		blind.detail =
+		    "missing: before Linux 6.10 " + hook.tracepoint +
+		    " fires only for full sockets, so resets this host sends for no socket "
+		    "(refused, no_socket), from TIME_WAIT or for a pending connection are "
+		    "not seen; the received side of such resets still is";
+		missing_hooks_.push_back(std::move(blind));
+		break;
+	}
+}
+
+void Tracer::attach()
+{
+	auto programs = hook_programs(skel_.get());
+	std::vector<std::string> unattached;
+	for (HookStatus &hook : hooks_) {
+		bpf_link *link = nullptr;
+		const HookPrograms *optional = nullptr;
+		if (hook.variant == HookVariant::CgroupSkb) {
+			UniqueFd cgroup(
+			    ::open(cgroup_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+			if (!cgroup)
+				throw Error("opening cgroup " + cgroup_root_ +
+				            " for the TTL hook failed: " + errno_text(errno) +
+				            " (or run with --no-ttl-tracking)");
+			link =
+			    bpf_program__attach_cgroup(skel_->progs.record_flow_ttl, cgroup.get());
+		} else {
+			auto spec =
+			    std::find_if(programs.begin(), programs.end(),
+			                 [&](const auto &p) { return hook.name == p.name; });
+			link = bpf_program__attach(spec->program(hook.variant));
+			if (!spec->required)
+				optional = &*spec;
+		}
+		const int err = link ? 0 : errno;
+		if (!link && optional) {
+			// An optional hook that cannot be attached costs what it
+			// would have shown, not the daemon.
+			HookStatus missing = hook;
+			missing.detail = "missing: attaching it failed: " + errno_text(err) +
+			                 attach_hint(err) + ": " + optional->missing_effect;
+			missing_hooks_.push_back(std::move(missing));
+			unattached.push_back(hook.name);
+			continue;
+		}
+		if (!link)
+			throw Error("attaching the " + std::string(variant_name(hook.variant)) +
+			            " program to " + hook.tracepoint +
+			            " failed: " + errno_text(err) + attach_hint(err));
+		links_.emplace_back(link);
+		hook.attached = true;
+	}
+	std::erase_if(hooks_, [&](const HookStatus &hook) {
+		return std::find(unattached.begin(), unattached.end(), hook.name) !=
+		       unattached.end();
+	});
+	ring_.reset(
+	    ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
+	if (!ring_)
+		throw Error("creating the ring buffer reader failed: " + errno_text(errno));
+}
+
+void Tracer::set_record_handler(RecordHandler handler)
+{
+	handler_ = std::move(handler);
+}
+
+namespace
+{
+// Returned by the record callback to stop libbpf's loop once the budget is
+// spent: libbpf consumes the record the callback was given, stops, and
+// hands this value back from ring_buffer__consume().
+constexpr int kBudgetSpent = -ECANCELED;
+} // namespace
+
+int Tracer::on_record(void *ctx, void *data, size_t size)
+{
+	auto *tracer = static_cast<Tracer *>(ctx);
+	tracer->handler_(data, size);
+	return ++tracer->consumed_ >= tracer->budget_ ? kBudgetSpent : 0;
+}
+
+int Tracer::consume(size_t max_records)
+{
+	if (max_records == 0)
+		return 0;
+	budget_ = max_records;
+	consumed_ = 0;
+	int result = ring_buffer__consume(ring_.get());
+	if (result < 0 && result != kBudgetSpent)
+		return result;
+	return static_cast<int>(consumed_);
+}
+
+int Tracer::ring_epoll_fd() const
+{
+	return ring_buffer__epoll_fd(ring_.get());
+}
+
+KernelCounters Tracer::read_counters() const
+{
+	KernelCounters counters;
+	std::array<uint64_t, RSTWATCH_CNT_MAX> totals{};
+	read_percpu_array(skel_->maps.counters, possible_cpus_, totals.data(), totals.size());
+	counters.lost_events = totals[RSTWATCH_CNT_LOST_EVENTS];
+	counters.sent = totals[RSTWATCH_CNT_SENT];
+	counters.received = totals[RSTWATCH_CNT_RECEIVED];
+	counters.owner_map_full = totals[RSTWATCH_CNT_OWNER_MAP_FULL];
+	read_percpu_array(skel_->maps.sent_by_reason, possible_cpus_,
+	                  counters.sent_by_reason.data(), counters.sent_by_reason.size());
+	read_percpu_array(skel_->maps.received_by_state, possible_cpus_,
+	                  counters.received_by_state.data(), counters.received_by_state.size());
+	std::array<uint64_t, 2 * RSTWATCH_CAUSE_COUNT> by_cause{};
+	read_percpu_array(skel_->maps.resets_by_cause, possible_cpus_, by_cause.data(),
+	                  by_cause.size());
+	for (size_t i = 0; i < RSTWATCH_CAUSE_COUNT; i++) {
+		counters.by_cause[0][i] = by_cause[i];
+		counters.by_cause[1][i] = by_cause[RSTWATCH_CAUSE_COUNT + i];
+	}
+	return counters;
+}
+
+} // namespace rstwatch
