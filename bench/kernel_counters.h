@@ -3,7 +3,7 @@
 // programs.
 #pragma once
 
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 #include <cstdint>
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "storm_options.h"
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -2,7 +2,7 @@
 
 #include "segment_spray.h"
 #include "storm_error.h"
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 #include <arpa/inet.h>
 #include <netinet/tcp.h>

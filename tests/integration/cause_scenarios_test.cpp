@@ -2,7 +2,7 @@
 // namespaces and iptables rules the test creates) make each kind of reset
 // happen, and the test asserts the cause, who it is attributed to, and the
 // evidence that decided it.
-#include "cgroup2.h"
+#include "common/cgroup2.h"
 #include "daemon_session.h"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // The cause rules, case by case: with the kernel's reason (6.10+) and
 // without it (older kernels decide from state, linger, unread bytes and
 // context), plus the evidence and remedy each cause carries.
-#include "classifier.h"
-#include "enrich.h"
+#include "core/classifier.h"
+#include "core/enrich.h"
 
 #include <gtest/gtest.h>
 

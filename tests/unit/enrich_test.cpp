@@ -1,6 +1,6 @@
 // Peer linking: a received reset finds the sent reset on the mirrored
 // 4-tuple, in either order and across address forms.
-#include "enrich.h"
+#include "core/enrich.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-#include "event_format.h"
-#include "json_text.h"
+#include "core/event_format.h"
+#include "common/json_text.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-#include "classifier.h"
-#include "metrics.h"
+#include "core/classifier.h"
+#include "daemon/metrics/metrics.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "query_protocol.h"
+#include "daemon/query/query_protocol.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "event_store.h"
+#include "core/event_store.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>

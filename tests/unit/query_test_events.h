@@ -2,7 +2,7 @@
 // fields the store, the query filters and the metrics look at.
 #pragma once
 
-#include "reset_event.h"
+#include "core/reset_event.h"
 #include "rstwatch/classify.h"
 
 #include <arpa/inet.h>

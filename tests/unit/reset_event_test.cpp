@@ -1,4 +1,4 @@
-#include "reset_event.h"
+#include "core/reset_event.h"
 
 #include <gtest/gtest.h>
 

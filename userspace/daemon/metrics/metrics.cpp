@@ -1,9 +1,8 @@
 #include "daemon/metrics/metrics.h"
 
 #include "common/defaults.h"
-
-#include "core/classifier.h"
 #include "common/error.h"
+#include "core/classifier.h"
 
 #include <prometheus/exposer.h>
 #include <prometheus/text_serializer.h>
