@@ -1,5 +1,7 @@
 #include "core/classifier.h"
 
+#include "core/reset_event.h"
+
 #include <string>
 
 namespace rstwatch
@@ -69,11 +71,6 @@ constexpr std::array<CauseInfo, kCauseCount> kCauses = {{
 
 constexpr uint32_t kUnavailable = RSTWATCH_REASON_UNAVAILABLE;
 
-bool has(const rstwatch_event &e, uint32_t flag)
-{
-	return (e.flags & flag) != 0;
-}
-
 } // namespace
 
 std::string_view cause_name(Cause cause)
@@ -139,7 +136,7 @@ void explain_cause(const rstwatch_event &e, Cause cause, const rstwatch_classify
                    std::string_view kernel_reason_name, FactSink &facts)
 {
 	auto flag = [&](uint32_t bit) -> std::string_view {
-		return has(e, bit) ? "true" : "false";
+		return has_flag(e, bit) ? "true" : "false";
 	};
 
 	if (e.kernel_reason != kUnavailable)
@@ -160,7 +157,7 @@ void explain_cause(const rstwatch_event &e, Cause cause, const rstwatch_classify
 		facts.fact("exit_signal", e.owner_exit_code & 0x7f);
 		if (e.unread_bytes)
 			facts.fact("unread_bytes", e.unread_bytes);
-		if (has(e, RSTWATCH_F_LINGER_ON))
+		if (has_flag(e, RSTWATCH_F_LINGER_ON))
 			facts.fact("linger_seconds", e.linger_seconds);
 		break;
 	case Cause::DataAfterClose:

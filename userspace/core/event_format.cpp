@@ -10,21 +10,11 @@ namespace rstwatch
 namespace
 {
 
-bool has(const rstwatch_event &raw, uint32_t flag)
-{
-	return (raw.flags & flag) != 0;
-}
-
 // Signal number from task_struct.exit_code when the task is dying of a
 // signal (low 7 bits), 0 for a normal exit or a live task.
 uint32_t exit_signal(uint32_t exit_code, bool exiting)
 {
 	return exiting ? (exit_code & 0x7f) : 0;
-}
-
-std::string_view comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
-{
-	return std::string_view(comm, strnlen(comm, RSTWATCH_COMM_LEN));
 }
 
 // Every field of the JSON form, in order, handed to a sink: the one list
@@ -34,10 +24,10 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 {
 	const ReasonNames &reasons = context.reasons;
 	const rstwatch_event &raw = event.raw;
-	const bool full = has(raw, RSTWATCH_F_FULL_SOCKET);
+	const bool full = has_flag(raw, RSTWATCH_F_FULL_SOCKET);
 	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
-	const bool current_exiting = has(raw, RSTWATCH_F_CURRENT_EXITING);
-	const bool owner_exiting = has(raw, RSTWATCH_F_OWNER_EXITING);
+	const bool current_exiting = has_flag(raw, RSTWATCH_F_CURRENT_EXITING);
+	const bool owner_exiting = has_flag(raw, RSTWATCH_F_OWNER_EXITING);
 	const Cause cause = classify_cause(raw, context.classify);
 	TextBuffer text;
 
@@ -63,9 +53,9 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.plain("remote_addr", address_text(raw, false, text));
 	out.number("remote_port", raw.remote_port);
 	out.number("netns", raw.netns);
-	out.boolean("has_socket", has(raw, RSTWATCH_F_HAS_SOCKET));
-	out.boolean("reply_to_segment", has(raw, RSTWATCH_F_HAS_SKB));
-	out.boolean("reply_to_syn", has(raw, RSTWATCH_F_REPLY_TO_SYN));
+	out.boolean("has_socket", has_flag(raw, RSTWATCH_F_HAS_SOCKET));
+	out.boolean("reply_to_segment", has_flag(raw, RSTWATCH_F_HAS_SKB));
+	out.boolean("reply_to_syn", has_flag(raw, RSTWATCH_F_REPLY_TO_SYN));
 	out.number("segment_ttl", raw.segment_ttl);
 
 	// The process the reset is attributed to; null when none can be known.
@@ -86,21 +76,21 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("current_pid", raw.current_pid);
 	out.number("current_tid", raw.current_tid);
 	out.string("current_comm", comm_text(raw.current_comm));
-	out.boolean("current_is_owner", has(raw, RSTWATCH_F_CURRENT_IS_OWNER));
+	out.boolean("current_is_owner", has_flag(raw, RSTWATCH_F_CURRENT_IS_OWNER));
 	out.boolean("current_exiting", current_exiting);
 	out.number("current_exit_signal", exit_signal(raw.current_exit_code, current_exiting));
 
 	out.boolean("full_socket", full);
-	out.boolean("orphan", has(raw, RSTWATCH_F_ORPHAN));
+	out.boolean("orphan", has_flag(raw, RSTWATCH_F_ORPHAN));
 	out.number("cgroup_id", raw.cgroup_id);
 	out.number("unread_bytes", raw.unread_bytes);
 	out.number("unsent_bytes", raw.unsent_bytes);
 	out.number("unacked_bytes", raw.unacked_bytes);
 	out.number("bytes_sent", raw.bytes_sent);
 	out.number("bytes_received", raw.bytes_received);
-	out.boolean("linger_on", has(raw, RSTWATCH_F_LINGER_ON));
+	out.boolean("linger_on", has_flag(raw, RSTWATCH_F_LINGER_ON));
 	out.number("linger_seconds", raw.linger_seconds);
-	out.boolean("keepalive_on", has(raw, RSTWATCH_F_KEEPALIVE_ON));
+	out.boolean("keepalive_on", has_flag(raw, RSTWATCH_F_KEEPALIVE_ON));
 	out.number("keepalive_idle_seconds", raw.keepalive_idle_seconds);
 	out.number("keepalive_interval_seconds", raw.keepalive_interval_seconds);
 	out.number("keepalive_count", raw.keepalive_count);
@@ -293,18 +283,18 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 	} else {
 		out.raw(" pid=- (no owner)");
 	}
-	if (has(raw, RSTWATCH_F_FULL_SOCKET)) {
+	if (has_flag(raw, RSTWATCH_F_FULL_SOCKET)) {
 		out.raw(" unread=");
 		out.integer(raw.unread_bytes);
 		out.raw(" unsent=");
 		out.integer(raw.unsent_bytes);
 	}
-	if (has(raw, RSTWATCH_F_LINGER_ON)) {
+	if (has_flag(raw, RSTWATCH_F_LINGER_ON)) {
 		out.raw(" linger=");
 		out.integer(raw.linger_seconds);
 		out.raw('s');
 	}
-	if (has(raw, RSTWATCH_F_REPLY_TO_SYN))
+	if (has_flag(raw, RSTWATCH_F_REPLY_TO_SYN))
 		out.raw(" syn");
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,17 @@ struct ResetEvent {
 	PeerLink peer;
 	const CgroupInfo *cgroup = nullptr; // owned by the CgroupCache, never freed
 };
+
+inline bool has_flag(const rstwatch_event &event, uint32_t flag)
+{
+	return (event.flags & flag) != 0;
+}
+
+// A task name from the kernel: up to RSTWATCH_COMM_LEN bytes, NUL-padded.
+inline std::string_view comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
+{
+	return std::string_view(comm, strnlen(comm, RSTWATCH_COMM_LEN));
+}
 
 enum class DecodeStatus { Ok, WrongSize, WrongVersion };
 

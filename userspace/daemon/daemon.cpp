@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include "common/clock.h"
+#include "common/log.h"
 #include "common/cgroup2.h"
 #include "core/enrich.h"
 #include "common/error.h"
@@ -68,13 +70,6 @@ constexpr size_t kStdoutChunk = 128 * 1024;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
 
-int64_t realtime_now_ns()
-{
-	timespec now{};
-	clock_gettime(CLOCK_REALTIME, &now);
-	return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
 void watch(int epoll_fd, int fd, uint32_t tag, const char *what)
 {
 	epoll_event event{};
@@ -139,17 +134,14 @@ namespace
 void print_hooks(const Tracer &tracer)
 {
 	for (const auto &hook : tracer.hooks()) {
-		fprintf(stderr, "rstwatchd: %s via %s%s%s\n", hook.tracepoint.c_str(),
-		        std::string(variant_name(hook.variant)).c_str(),
-		        hook.detail.empty() ? "" : ": ", hook.detail.c_str());
+		log::info(hook.tracepoint + " via " + std::string(variant_name(hook.variant)) +
+		          (hook.detail.empty() ? "" : ": ") + hook.detail);
 	}
 	for (const auto &hook : tracer.missing_hooks())
-		fprintf(stderr, "rstwatchd: warning: %s %s\n", hook.tracepoint.c_str(),
-		        hook.detail.c_str());
+		log::warning(hook.tracepoint + " " + hook.detail);
 	if (!tracer.hz())
-		fprintf(stderr,
-		        "rstwatchd: warning: CONFIG_HZ unknown (no /proc/config.gz or "
-		        "/boot/config-*): linger and keepalive times are reported in jiffies\n");
+		log::warning("CONFIG_HZ unknown (no /proc/config.gz or /boot/config-*): linger and "
+		             "keepalive times are reported in jiffies");
 }
 
 } // namespace
@@ -270,10 +262,8 @@ int Daemon::run()
 		    config_.socket_path, config_.socket_group, config_.limits, state.store,
 		    state.output, std::move(hooks));
 		if (state.server->group().empty())
-			fprintf(
-			    stderr,
-			    "rstwatchd: note: group %s does not exist: only root may query %s\n",
-			    config_.socket_group.c_str(), config_.socket_path.c_str());
+			log::notice("group " + config_.socket_group +
+			            " does not exist: only root may query " + config_.socket_path);
 	}
 
 	state.epoll.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -304,9 +294,9 @@ int Daemon::run()
 	                  : std::string("metrics off");
 	std::string socket_text =
 	    state.server ? "queries on " + state.server->path() : std::string("queries off");
-	fprintf(stderr, "rstwatchd: ready: %zu hooks attached, ring buffer %u KiB, %s, %s\n",
-	        tracer.hooks().size(), tracer_options.ring_buffer_bytes / 1024,
-	        metrics_text.c_str(), socket_text.c_str());
+	log::info("ready: " + std::to_string(tracer.hooks().size()) + " hooks attached, ring buffer " +
+	          std::to_string(tracer_options.ring_buffer_bytes / 1024) + " KiB, " + metrics_text +
+	          ", " + socket_text);
 	state.status = "tracing " + std::to_string(tracer.hooks().size()) + " hooks; " +
 	               metrics_text + "; " + socket_text;
 	state.notifier.ready(state.status);
@@ -370,14 +360,11 @@ int Daemon::run()
 			break;
 	}
 	KernelCounters counters = tracer.read_counters();
-	fprintf(stderr,
-	        "rstwatchd: stopping: %llu events, %llu lost in the kernel, %llu decode errors, "
-	        "%llu resets sent, %llu received\n",
-	        static_cast<unsigned long long>(state.events),
-	        static_cast<unsigned long long>(counters.lost_events),
-	        static_cast<unsigned long long>(state.decode_errors),
-	        static_cast<unsigned long long>(counters.sent),
-	        static_cast<unsigned long long>(counters.received));
+	log::info("stopping: " + std::to_string(state.events) + " events, " +
+	          std::to_string(counters.lost_events) + " lost in the kernel, " +
+	          std::to_string(state.decode_errors) + " decode errors, " +
+	          std::to_string(counters.sent) + " resets sent, " +
+	          std::to_string(counters.received) + " received");
 	return 0;
 }
 
@@ -386,8 +373,8 @@ void Daemon::reload(State &state)
 	state.notifier.reloading();
 	ConfigOutcome outcome = load_config(args_);
 	if (!outcome.config) {
-		fprintf(stderr, "rstwatchd: reload failed, keeping the running configuration: %s\n",
-		        outcome.message.c_str());
+		log::write(log::Level::Error, "",
+		           "reload failed, keeping the running configuration: " + outcome.message);
 		state.metrics->config_reloaded(false);
 		state.notifier.ready("reload failed, running the previous configuration: " +
 		                     outcome.message);
@@ -395,9 +382,8 @@ void Daemon::reload(State &state)
 	}
 	DaemonConfig next = std::move(*outcome.config);
 	for (const std::string &name : restart_only_changes(config_, next))
-		fprintf(stderr,
-		        "rstwatchd: reload: %s changed; it takes effect at the next restart\n",
-		        name.c_str());
+		log::write(log::Level::Warning, "",
+		           "reload: " + name + " changed; it takes effect at the next restart");
 	next.hook_variant = config_.hook_variant;
 	next.tracer = config_.tracer;
 	next.metrics_listen = config_.metrics_listen;
@@ -412,10 +398,9 @@ void Daemon::reload(State &state)
 		state.server->set_limits(next.limits);
 	g_verbose.store(next.verbose);
 	config_ = std::move(next);
-	fprintf(stderr, "rstwatchd: reloaded configuration%s%s\n",
-	        config_.config_path.empty() ? " (no config file)" : " from ",
-	        config_.config_path.c_str());
-	fflush(stderr);
+	log::info(std::string("reloaded configuration") +
+	          (config_.config_path.empty() ? " (no config file)" : " from ") +
+	          config_.config_path);
 	state.metrics->config_reloaded(true);
 	state.notifier.ready(state.status);
 }

@@ -4,6 +4,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #include <cstdio>
 #include <string>
@@ -17,8 +18,8 @@ int main(int argc, char **argv)
 		if (outcome.exit_code == 0) {
 			fputs(outcome.message.c_str(), stdout);
 		} else {
-			fprintf(stderr, "rstwatchd: %s\nRun with --help for more information.\n",
-			        outcome.message.c_str());
+			rstwatch::log::write(rstwatch::log::Level::Error, "", outcome.message);
+			fputs("Run with --help for more information.\n", stderr);
 		}
 		return outcome.exit_code;
 	}
@@ -28,10 +29,10 @@ int main(int argc, char **argv)
 		rstwatch::Daemon daemon(std::move(*outcome.config), std::move(args));
 		return daemon.run();
 	} catch (const rstwatch::Error &e) {
-		fprintf(stderr, "rstwatchd: error: %s\n", e.what());
+		rstwatch::log::error(e.what());
 		return 1;
 	} catch (const std::exception &e) {
-		fprintf(stderr, "rstwatchd: internal error: %s\n", e.what());
+		rstwatch::log::write(rstwatch::log::Level::Error, "internal error: ", e.what());
 		return 1;
 	}
 }

@@ -277,11 +277,6 @@ bool address_bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return (a[whole] & mask) == (b[whole] & mask);
 }
 
-std::string comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
-{
-	return std::string(comm, strnlen(comm, RSTWATCH_COMM_LEN));
-}
-
 } // namespace
 
 std::string_view command_name(Command command)
@@ -643,7 +638,7 @@ TopResult aggregate_top(const EventStore &store, const EventFilter &filter, Grou
 		case GroupBy::Process:
 			key = raw.owner_source == RSTWATCH_OWNER_NONE
 			          ? "(unattributed)"
-			          : comm_text(raw.owner_comm) + "[" +
+			          : std::string(comm_text(raw.owner_comm)) + "[" +
 			                std::to_string(raw.owner_pid) + "]";
 			break;
 		case GroupBy::LocalPort:

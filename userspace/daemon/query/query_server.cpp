@@ -1,6 +1,8 @@
 #include "daemon/query/query_server.h"
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #include <grp.h>
 #include <sys/epoll.h>
@@ -29,13 +31,6 @@ constexpr int kBacklog = 64;
 // getting back to the ring buffer; the rest waits for the next round.
 constexpr int kAcceptsPerWake = 64;
 constexpr int kReadsPerWake = 16;
-
-int64_t realtime_now_ns()
-{
-	timespec now{};
-	clock_gettime(CLOCK_REALTIME, &now);
-	return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
 
 std::optional<gid_t> find_group(const std::string &name)
 {
@@ -88,8 +83,8 @@ void prepare_directory(const std::filesystem::path &directory, std::optional<gid
 		throw Error("cannot set the mode of " + directory.string() + ": " +
 		            errno_text(errno));
 	if (group && chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0)
-		fprintf(stderr, "rstwatchd: warning: cannot give %s to the socket group: %s\n",
-		        directory.c_str(), errno_text(errno).c_str());
+		log::warning("cannot give " + directory.string() + " to the socket group: " +
+		             errno_text(errno));
 }
 
 sockaddr_un socket_address(const std::string &path)
@@ -172,10 +167,8 @@ QueryServer::QueryServer(const std::string &path, const std::string &group, Quer
 	if (chmod(path.c_str(), 0660) != 0)
 		throw Error("cannot set the mode of " + path + ": " + errno_text(errno));
 	if (group_ && chown(path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
-		fprintf(stderr,
-		        "rstwatchd: warning: cannot give %s to group %s (%s): only root can "
-		        "query\n",
-		        path.c_str(), group.c_str(), errno_text(errno).c_str());
+		log::warning("cannot give " + path + " to group " + group + " (" + errno_text(errno) +
+		             "): only root can query");
 		group_.reset();
 		group_name_.clear();
 	}
