@@ -5,11 +5,12 @@
 #   fresh_root_create DIR      unpack the cached minbase tarball into DIR
 #                              (bootstrapping it first when there is none) and
 #                              give DIR this machine's apt sources and resolver
-#   fresh_root_exec [--own-net] DIR CMD..
+#   fresh_root_exec [--exec] [--own-net] DIR CMD..
 #                              run CMD as root inside DIR, in a private mount
 #                              namespace with /proc, /sys and /dev bound in;
 #                              --own-net adds a network namespace of its own
-#                              with loopback up
+#                              with loopback up; --exec replaces the calling
+#                              (sub)shell, so its pid ends up being CMD's
 #   fresh_root_remove DIR      delete DIR, refusing while anything is mounted
 #                              under it
 #
@@ -92,7 +93,11 @@ fresh_root_create() {
 # The mounts live in a mount namespace of their own: they vanish with the
 # command, whatever way it ends, and the host never sees them.
 fresh_root_exec() {
-	local namespaces=(--mount) own_net=0
+	local namespaces=(--mount) own_net=0 replace=()
+	if [ "$1" = --exec ]; then
+		replace=(exec)
+		shift
+	fi
 	if [ "$1" = --own-net ]; then
 		namespaces+=(--net)
 		own_net=1
@@ -100,7 +105,7 @@ fresh_root_exec() {
 	fi
 	local root=$1
 	shift
-	unshare "${namespaces[@]}" --propagation private -- /bin/bash -c '
+	"${replace[@]}" unshare "${namespaces[@]}" --propagation private -- /bin/bash -c '
 		set -e
 		own_net=$1 root=$2
 		shift 2
