@@ -69,7 +69,6 @@ class Enricher
 public:
 	explicit Enricher(std::string cgroup_root) : cgroups_(std::move(cgroup_root)) {}
 	void enrich(std::span<ResetEvent> batch);
-	CgroupCache &cgroups() { return cgroups_; }
 
 private:
 	CgroupCache cgroups_;

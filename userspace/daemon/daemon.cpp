@@ -1,16 +1,15 @@
 #include "daemon/daemon.h"
 
-#include "common/clock.h"
-#include "common/log.h"
 #include "common/cgroup2.h"
-#include "core/enrich.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
 #include "daemon/metrics/metrics.h"
+#include "daemon/pipeline.h"
 #include "daemon/query/query_protocol.h"
 #include "daemon/query/query_server.h"
-#include "core/reset_event.h"
 #include "daemon/service_notify.h"
 #include "loader/tracer.h"
 
@@ -24,7 +23,6 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 
 namespace rstwatch
@@ -32,8 +30,6 @@ namespace rstwatch
 
 namespace
 {
-
-using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
@@ -62,11 +58,9 @@ int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
 // Tags in epoll_event.data: which source is ready.
 enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
 
-constexpr size_t kMaxBatch = 1024;
 // About a millisecond of work at the daemon's per-event cost.
-constexpr size_t kDrainSlice = kMaxBatch;
+constexpr size_t kDrainSlice = EventPipeline::kMaxBatch;
 constexpr size_t kDrainSliceWhileAnswering = 128;
-constexpr size_t kStdoutChunk = 128 * 1024;
 constexpr auto kClockResyncInterval = std::chrono::seconds(10);
 constexpr auto kMetricsDecayInterval = std::chrono::seconds(60);
 
@@ -101,19 +95,13 @@ void install_signal_handlers()
 struct Daemon::State {
 	std::unique_ptr<Tracer> tracer;
 	OutputContext output;
-	MonotonicToRealtime clock;
-	Enricher enricher{cgroup2_mount()};
 	EventStore store;
 	std::unique_ptr<ResetMetrics> metrics;
+	std::unique_ptr<EventPipeline> pipeline;
 	std::unique_ptr<MetricsExposer> exposer;
 	std::unique_ptr<QueryServer> server;
 	ServiceNotifier notifier;
 	UniqueFd epoll;
-	// Reused for every drain: decoding allocates nothing per event.
-	std::vector<ResetEvent> batch;
-	std::string lines; // a batch's stdout lines, reused
-	uint64_t events = 0;
-	uint64_t decode_errors = 0;
 	int64_t started_ns = realtime_now_ns();
 	std::string status; // what systemctl status shows while running
 
@@ -144,25 +132,8 @@ void print_hooks(const Tracer &tracer)
 		             "keepalive times are reported in jiffies");
 }
 
-} // namespace
-
-int Daemon::run()
+std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_series)
 {
-	TracerOptions tracer_options = config_.tracer;
-	if (config_.hook_variant != "auto")
-		tracer_options.forced_variant = parse_variant(config_.hook_variant);
-
-	State state(config_.store_capacity);
-	state.tracer = Tracer::open(tracer_options);
-	state.tracer->load();
-	state.tracer->attach();
-	Tracer &tracer = *state.tracer;
-	print_hooks(tracer);
-
-	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
-	state.batch.reserve(kMaxBatch);
-	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
-
 	MetricsSources sources;
 	sources.version = RSTWATCH_VERSION;
 	sources.kernel_counters = [&tracer] { return tracer.read_counters(); };
@@ -170,100 +141,82 @@ int Daemon::run()
 	sources.kernel_has_reasons = tracer.send_reset_has_reason();
 	sources.hooks = tracer.hooks();
 	sources.missing_hooks = tracer.missing_hooks();
-	state.metrics = std::make_unique<ResetMetrics>(std::move(sources), config_.top_series);
-	ResetMetrics &metrics = *state.metrics;
+	return std::make_unique<ResetMetrics>(std::move(sources), top_series);
+}
 
-	auto process_batch = [&](Clock::time_point now) {
-		if (state.batch.empty())
-			return;
-		state.enricher.enrich(state.batch);
-		for (const ResetEvent &event : state.batch) {
-			state.store.append(event);
-			metrics.observe(event);
-		}
-		// Lines go out in a few large writes per batch, from a buffer
-		// that stays small.
-		if (!config_.quiet) {
-			JsonAppender out(state.lines, JsonAppender::Reuse{});
-			for (const ResetEvent &event : state.batch) {
-				if (config_.json)
-					append_event_json(out, event, state.output);
-				else
-					append_event_text(out, event, state.output);
-				out.raw('\n');
-				if (out.size() >= kStdoutChunk) {
-					fwrite(state.lines.data(), 1, out.size(), stdout);
-					out.rewind();
-				}
-			}
-			fwrite(state.lines.data(), 1, out.size(), stdout);
-			fflush(stdout);
-		}
-		if (state.server)
-			state.server->publish(state.batch, now);
-		state.batch.clear();
-	};
-	tracer.set_record_handler(
-	    [&state, &metrics, &process_batch](const void *data, size_t size) {
-		    // A storm can leave tens of thousands of records in the ring;
-		    // handing them on in bounded batches keeps memory flat.
-		    if (state.batch.size() >= kMaxBatch)
-			    process_batch(Clock::now());
-		    ResetEvent &event = state.batch.emplace_back();
-		    if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
-			    state.batch.pop_back();
-			    state.decode_errors++;
-			    metrics.observe_decode_error();
-			    return;
-		    }
-		    event.id = ++state.events;
-		    event.realtime_ns = state.clock.convert(event.raw.timestamp_ns);
-	    });
+} // namespace
+
+query::DaemonStats Daemon::stats(const State &state) const
+{
+	query::DaemonStats stats;
+	stats.version = RSTWATCH_VERSION;
+	stats.started_ns = state.started_ns;
+	stats.now_ns = realtime_now_ns();
+	stats.events = state.pipeline->events();
+	stats.decode_errors = state.pipeline->decode_errors();
+	KernelCounters counters = state.tracer->read_counters();
+	stats.lost_events = counters.lost_events;
+	stats.sent = counters.sent;
+	stats.received = counters.received;
+	stats.by_cause = counters.by_cause;
+	stats.store_size = state.store.size();
+	stats.store_capacity = state.store.capacity();
+	stats.store_oldest_id = state.store.oldest_id();
+	stats.store_newest_id = state.store.newest_id();
+	if (state.server) {
+		stats.clients = state.server->clients();
+		stats.followers = state.server->followers();
+		stats.clients_dropped = state.server->dropped();
+	}
+	for (const HookStatus &hook : state.tracer->hooks())
+		stats.hooks.emplace_back(hook.tracepoint, std::string(variant_name(hook.variant)));
+	return stats;
+}
+
+void Daemon::start(State &state)
+{
+	TracerOptions tracer_options = config_.tracer;
+	if (config_.hook_variant != "auto")
+		tracer_options.forced_variant = parse_variant(config_.hook_variant);
+	state.tracer = Tracer::open(tracer_options);
+	state.tracer->load();
+	state.tracer->attach();
+	Tracer &tracer = *state.tracer;
+	print_hooks(tracer);
+
+	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
+	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
+	state.metrics = make_metrics(tracer, config_.top_series);
+	state.pipeline = std::make_unique<EventPipeline>(state.output, state.store, *state.metrics,
+	                                                 cgroup2_mount());
+	state.pipeline->set_output({.json = config_.json, .quiet = config_.quiet});
+	tracer.set_record_handler([&pipeline = *state.pipeline](const void *data, size_t size) {
+		pipeline.add_record(data, size);
+	});
 
 	if (!config_.metrics_listen.empty())
-		state.exposer = std::make_unique<MetricsExposer>(config_.metrics_listen, metrics);
-
-	auto stats = [&state] {
-		query::DaemonStats stats;
-		stats.version = RSTWATCH_VERSION;
-		stats.started_ns = state.started_ns;
-		stats.now_ns = realtime_now_ns();
-		stats.events = state.events;
-		stats.decode_errors = state.decode_errors;
-		KernelCounters counters = state.tracer->read_counters();
-		stats.lost_events = counters.lost_events;
-		stats.sent = counters.sent;
-		stats.received = counters.received;
-		stats.by_cause = counters.by_cause;
-		stats.store_size = state.store.size();
-		stats.store_capacity = state.store.capacity();
-		stats.store_oldest_id = state.store.oldest_id();
-		stats.store_newest_id = state.store.newest_id();
-		if (state.server) {
-			stats.clients = state.server->clients();
-			stats.followers = state.server->followers();
-			stats.clients_dropped = state.server->dropped();
-		}
-		for (const HookStatus &hook : state.tracer->hooks())
-			stats.hooks.emplace_back(hook.tracepoint,
-			                         std::string(variant_name(hook.variant)));
-		return stats;
-	};
+		state.exposer =
+		    std::make_unique<MetricsExposer>(config_.metrics_listen, *state.metrics);
 	if (!config_.socket_path.empty()) {
 		QueryServer::Hooks hooks;
-		hooks.dropped = [&metrics](std::string_view reason) {
+		hooks.dropped = [&metrics = *state.metrics](std::string_view reason) {
 			metrics.client_dropped(reason);
 		};
-		hooks.served = [&metrics](std::string_view command, bool ok) {
+		hooks.served = [&metrics = *state.metrics](std::string_view command, bool ok) {
 			metrics.request_served(command, ok);
 		};
-		hooks.stats = stats;
+		hooks.stats = [this, &state] { return stats(state); };
 		state.server = std::make_unique<QueryServer>(
 		    config_.socket_path, config_.socket_group, config_.limits, state.store,
 		    state.output, std::move(hooks));
 		if (state.server->group().empty())
 			log::notice("group " + config_.socket_group +
 			            " does not exist: only root may query " + config_.socket_path);
+		state.pipeline->set_publisher(
+		    [&server = *state.server](std::span<const ResetEvent> batch,
+		                              EventPipeline::Clock::time_point now) {
+			    server.publish(batch, now);
+		    });
 	}
 
 	state.epoll.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -273,41 +226,46 @@ int Daemon::run()
 	if (state.server)
 		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
 
-	// One slice of the ring per loop turn: queries, scrapes of the store
-	// and the watchdog get a turn between slices even while a storm keeps
-	// the ring full. Returns true when more records may be waiting.
-	auto drain = [&](Clock::time_point now) {
-		// While a long answer goes out in socket-buffer pieces, each
-		// piece waits for a slice: smaller slices then (the ring holds
-		// seconds of a storm; nothing is lost by the detour).
-		size_t slice = state.server && state.server->answering() ? kDrainSliceWhileAnswering
-		                                                         : kDrainSlice;
-		int consumed = tracer.consume(slice);
-		if (consumed < 0 && consumed != -EINTR)
-			throw Error("reading the ring buffer failed: " + errno_text(-consumed));
-		process_batch(now);
-		return consumed == static_cast<int>(slice);
-	};
-
 	std::string metrics_text =
 	    state.exposer ? "metrics on http://" + state.exposer->address() + "/metrics"
 	                  : std::string("metrics off");
 	std::string socket_text =
 	    state.server ? "queries on " + state.server->path() : std::string("queries off");
-	log::info("ready: " + std::to_string(tracer.hooks().size()) + " hooks attached, ring buffer " +
-	          std::to_string(tracer_options.ring_buffer_bytes / 1024) + " KiB, " + metrics_text +
-	          ", " + socket_text);
+	log::info("ready: " + std::to_string(tracer.hooks().size()) +
+	          " hooks attached, ring buffer " +
+	          std::to_string(tracer_options.ring_buffer_bytes / 1024) + " KiB, " +
+	          metrics_text + ", " + socket_text);
 	state.status = "tracing " + std::to_string(tracer.hooks().size()) + " hooks; " +
 	               metrics_text + "; " + socket_text;
 	state.notifier.ready(state.status);
+}
 
+// One slice of the ring per loop turn: queries, scrapes of the store and the
+// watchdog get a turn between slices even while a storm keeps the ring full.
+// Returns true when more records may be waiting.
+bool Daemon::drain(State &state, Clock::time_point now)
+{
+	// While a long answer goes out in socket-buffer pieces, each piece
+	// waits for a slice: smaller slices then (the ring holds seconds of a
+	// storm; nothing is lost by the detour).
+	size_t slice =
+	    state.server && state.server->answering() ? kDrainSliceWhileAnswering : kDrainSlice;
+	int consumed = state.tracer->consume(slice);
+	if (consumed < 0 && consumed != -EINTR)
+		throw Error("reading the ring buffer failed: " + errno_text(-consumed));
+	state.pipeline->flush(now);
+	return consumed == static_cast<int>(slice);
+}
+
+// The kernel side wakes us only when the ring is filling up; otherwise the
+// drain timer empties it, which keeps wake-ups off the reset path.
+void Daemon::loop(State &state)
+{
 	Clock::time_point now = Clock::now();
 	Clock::time_point next_drain = now;
 	bool ring_pending = false; // the last slice stopped with records left
 	Clock::time_point last_resync = now;
 	Clock::time_point last_decay = now;
-	// The kernel side wakes us only when the ring is filling up; otherwise
-	// the drain timer empties it, which keeps wake-ups off the reset path.
 	while (!g_stop.load(std::memory_order_relaxed)) {
 		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_drain - now);
 		int timeout =
@@ -323,7 +281,7 @@ int Daemon::run()
 			query_ready |= ready[i].data.u32 == kQueryReady;
 		}
 		if (ring_ready || ring_pending || now >= next_drain) {
-			ring_pending = drain(now);
+			ring_pending = drain(state, now);
 			if (!ring_pending)
 				next_drain =
 				    now + std::chrono::milliseconds(config_.drain_interval_ms);
@@ -332,39 +290,51 @@ int Daemon::run()
 			if (query_ready)
 				state.server->handle_ready(now);
 			state.server->expire(now);
-			metrics.set_clients(state.server->clients(), state.server->followers());
+			state.metrics->set_clients(state.server->clients(),
+			                           state.server->followers());
 		}
-		metrics.set_store(state.store.size(), state.store.capacity());
+		state.metrics->set_store(state.store.size(), state.store.capacity());
 		if (now - last_resync > kClockResyncInterval) {
-			state.clock.resync();
+			state.pipeline->resync_clock();
 			// Hand back what a storm or a large response left free in
 			// the heap: glibc keeps it otherwise, and RSS is a target.
 			malloc_trim(0);
 			last_resync = now;
 		}
 		if (now - last_decay > kMetricsDecayInterval) {
-			metrics.decay();
+			state.metrics->decay();
 			last_decay = now;
 		}
 		state.notifier.feed_watchdog(now);
 		if (g_reload.exchange(false))
 			reload(state);
 	}
+}
 
-	// Drain what the kernel wrote before the signal, then detach.
+// Drains what the kernel wrote before the signal, then reports the totals.
+void Daemon::stop(State &state)
+{
 	state.notifier.stopping();
 	// Bounded by what the ring held: a storm that goes on keeps writing.
-	size_t ring_records = tracer_options.ring_buffer_bytes / sizeof(rstwatch_event);
+	size_t ring_records = config_.tracer.ring_buffer_bytes / sizeof(rstwatch_event);
 	for (size_t slice = 0; slice <= ring_records / kDrainSlice; slice++) {
-		if (!drain(Clock::now()))
+		if (!drain(state, Clock::now()))
 			break;
 	}
-	KernelCounters counters = tracer.read_counters();
-	log::info("stopping: " + std::to_string(state.events) + " events, " +
+	KernelCounters counters = state.tracer->read_counters();
+	log::info("stopping: " + std::to_string(state.pipeline->events()) + " events, " +
 	          std::to_string(counters.lost_events) + " lost in the kernel, " +
-	          std::to_string(state.decode_errors) + " decode errors, " +
+	          std::to_string(state.pipeline->decode_errors()) + " decode errors, " +
 	          std::to_string(counters.sent) + " resets sent, " +
 	          std::to_string(counters.received) + " received");
+}
+
+int Daemon::run()
+{
+	State state(config_.store_capacity);
+	start(state);
+	loop(state);
+	stop(state);
 	return 0;
 }
 
@@ -396,6 +366,7 @@ void Daemon::reload(State &state)
 		state.metrics->set_top_series(next.top_series);
 	if (state.server)
 		state.server->set_limits(next.limits);
+	state.pipeline->set_output({.json = next.json, .quiet = next.quiet});
 	g_verbose.store(next.verbose);
 	config_ = std::move(next);
 	log::info(std::string("reloaded configuration") +

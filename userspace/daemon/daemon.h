@@ -8,11 +8,18 @@
 
 #include "daemon/config.h"
 
+#include <chrono>
+
 #include <string>
 #include <vector>
 
 namespace rstwatch
 {
+
+namespace query
+{
+struct DaemonStats;
+}
 
 // Installs SIGINT/SIGTERM (stop), SIGHUP (reload) and ignores SIGPIPE. The
 // handlers only set flags the loop reads.
@@ -34,7 +41,15 @@ public:
 	int run();
 
 private:
+	using Clock = std::chrono::steady_clock;
 	struct State;
+	// Loads and attaches the probes, builds the sinks, starts the
+	// listeners and says ready.
+	void start(State &state);
+	void loop(State &state);
+	bool drain(State &state, Clock::time_point now);
+	void stop(State &state);
+	query::DaemonStats stats(const State &state) const;
 	// SIGHUP: parses the command line and config file again (a dry run that
 	// touches nothing), then applies what can change without a restart.
 	void reload(State &state);

@@ -21,8 +21,6 @@ public:
 	// Sends WATCHDOG=1 when half the watchdog interval has passed since
 	// the last one; call it on every loop iteration.
 	void feed_watchdog(std::chrono::steady_clock::time_point now);
-	// The interval systemd expects pings within; zero when it does not.
-	std::chrono::microseconds watchdog_interval() const { return watchdog_; }
 
 private:
 	void send(const char *state);

@@ -1,0 +1,73 @@
+#include "daemon/pipeline.h"
+
+#include "common/json_text.h"
+
+namespace rstwatch
+{
+
+namespace
+{
+
+// Lines go out in a few large writes per batch, from a buffer that stays
+// small.
+constexpr size_t kStdoutChunk = 128 * 1024;
+
+} // namespace
+
+EventPipeline::EventPipeline(const OutputContext &context, EventStore &store, ResetMetrics &metrics,
+                             std::string cgroup_root)
+    : context_(context), store_(store), metrics_(metrics), enricher_(std::move(cgroup_root))
+{
+	batch_.reserve(kMaxBatch);
+}
+
+void EventPipeline::add_record(const void *data, size_t size)
+{
+	if (batch_.size() >= kMaxBatch)
+		flush(Clock::now());
+	ResetEvent &event = batch_.emplace_back();
+	if (decode_event(data, size, event.raw) != DecodeStatus::Ok) {
+		batch_.pop_back();
+		decode_errors_++;
+		metrics_.observe_decode_error();
+		return;
+	}
+	event.id = ++events_;
+	event.realtime_ns = clock_.convert(event.raw.timestamp_ns);
+}
+
+void EventPipeline::flush(Clock::time_point now)
+{
+	if (batch_.empty())
+		return;
+	enricher_.enrich(batch_);
+	for (const ResetEvent &event : batch_) {
+		store_.append(event);
+		metrics_.observe(event);
+	}
+	if (!output_.quiet)
+		write_lines();
+	if (publisher_)
+		publisher_(batch_, now);
+	batch_.clear();
+}
+
+void EventPipeline::write_lines()
+{
+	JsonAppender out(lines_, JsonAppender::Reuse{});
+	for (const ResetEvent &event : batch_) {
+		if (output_.json)
+			append_event_json(out, event, context_);
+		else
+			append_event_text(out, event, context_);
+		out.raw('\n');
+		if (out.size() >= kStdoutChunk) {
+			fwrite(lines_.data(), 1, out.size(), output_.stream);
+			out.rewind();
+		}
+	}
+	fwrite(lines_.data(), 1, out.size(), output_.stream);
+	fflush(output_.stream);
+}
+
+} // namespace rstwatch
