@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Kernel-version shims, all in one place. Each names the kernel change it
- * covers; everything is decided by CO-RE relocations at load time, never by
- * the kernel version the object was built on.
+ * covers (release, commit, subject); everything is decided by CO-RE
+ * relocations at load time, never by the kernel version the object was
+ * built on.
  */
 #ifndef RSTWATCH_COMPAT_BPF_H
 #define RSTWATCH_COMPAT_BPF_H
@@ -13,10 +14,10 @@
 #include "kernel_read.bpf.h"
 
 /*
- * v5.15 "cgroup: Fix sock_cgroup_data on big-endian" / "cgroup: remove
- * cgroup_bpf_enabled..." turned sock_cgroup_data into a struct holding the
- * cgroup pointer. Before it, the pointer lived in the union member `val`
- * whenever bit 0 of `is_data` was clear.
+ * v5.15, 8520e224f547 ("bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed
+ * mode") turned sock_cgroup_data into a struct holding the cgroup pointer.
+ * Before it, the pointer lived in the union member `val` whenever bit 0 of
+ * `is_data` was clear.
  */
 struct sock_cgroup_data___old {
 	union {
@@ -56,8 +57,8 @@ static __always_inline __u64 sock_cgroup_id(const struct sock *sk, bool btf)
 }
 
 /*
- * v5.6 "net: Make sk_protocol a 16-bit value" turned the sk_protocol
- * bitfield into a plain u16; the bitfield reads handle both.
+ * v5.6, bf9765145b85 ("sock: Make sk_protocol a 16-bit value") turned the
+ * sk_protocol bitfield into a plain u16; the bitfield reads handle both.
  */
 static __always_inline __u16 sock_protocol(const struct sock *sk, bool btf)
 {
@@ -67,8 +68,10 @@ static __always_inline __u16 sock_protocol(const struct sock *sk, bool btf)
 }
 
 /*
- * v6.10 "tcp: rstreason: introduce enum sk_rst_reason" added the reason to
- * tcp_send_reset; before it the classic tracepoint record has no such field.
+ * v6.10, 5cb2cb3cb20c ("net: introduce rstreason to detect why the RST is
+ * sent") added enum sk_rst_reason, and b533fb9cf4f7 ("rstreason: make it
+ * work in trace world") passed it to tcp_send_reset; before them the
+ * classic tracepoint record has no such field.
  */
 struct trace_event_raw_tcp_send_reset___reason {
 	enum sk_rst_reason reason;
@@ -84,8 +87,8 @@ static __always_inline __u32 send_reset_tp_reason(void *ctx)
 }
 
 /*
- * v6.10 "trace: tcp: fully support trace_tcp_send_reset" gave tcp_send_reset
- * a record of its own, struct trace_event_raw_tcp_send_reset. Before it the
+ * v6.10, 19822a980e19 ("trace: tcp: fully support trace_tcp_send_reset")
+ * gave tcp_send_reset a record of its own, struct trace_event_raw_tcp_send_reset. Before it the
  * event was an instance of the tcp_event_sk_skb class, which fires only with
  * a socket (see sent_resets_without_socket_traced in tracer.cpp), and its
  * record was that class's: the same two pointers, elsewhere.
@@ -117,9 +120,9 @@ static __always_inline const struct sk_buff *send_reset_tp_skb(void *ctx)
 }
 
 /*
- * v6.4 "bpf: mark PTR_TO_MEM as non-null register type": before it the
- * verifier does not know that a ring buffer record is non-NULL once it has
- * been checked. Where the compiler turns a later "was it reserved?" test
+ * v6.4, d5271c5b1950 ("bpf: mark PTR_TO_MEM as non-null register type"):
+ * before it the verifier does not know that a ring buffer record is non-NULL
+ * once it has been checked. Where the compiler turns a later "was it reserved?" test
  * into a second test of the record pointer, an older verifier also walks
  * the impossible branch on which the record is never submitted and rejects
  * the program ("Unreleased reference"). The pointer is tested once, here;

@@ -8,11 +8,9 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "compat.bpf.h"
+#include "defs.bpf.h"
 #include "kernel_read.bpf.h"
 #include "maps.bpf.h"
-
-/* include/linux/sched.h; unchanged since 2.6. */
-#define RSTWATCH_PF_EXITING 0x00000004
 
 /* `flags` is sk->sk_flags (__sk_common.skc_flags), read once per event. */
 static __always_inline bool sock_flag_set(unsigned long flags, int bit)

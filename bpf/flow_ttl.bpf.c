@@ -13,16 +13,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include "defs.bpf.h"
 #include "maps.bpf.h"
-
-#define RSTWATCH_ETH_P_IP     0x0800
-#define RSTWATCH_ETH_P_IPV6   0x86DD
-#define RSTWATCH_IPPROTO_TCP  6
-#define RSTWATCH_TCP_FLAG_RST 0x04
-#define RSTWATCH_TCP_FLAG_SYN 0x02
-
-/* 1 lets the packet through; this program only observes. */
-#define CGROUP_SKB_PASS 1
 
 SEC("cgroup_skb/ingress")
 int record_flow_ttl(struct __sk_buff *skb)
@@ -39,34 +31,34 @@ int record_flow_ttl(struct __sk_buff *skb)
 		struct iphdr *iph = data;
 
 		if ((void *)(iph + 1) > data_end || iph->protocol != RSTWATCH_IPPROTO_TCP)
-			return CGROUP_SKB_PASS;
+			return RSTWATCH_CGROUP_SKB_PASS;
 		ttl = iph->ttl;
 		tcp = data + (iph->ihl & 0xf) * 4;
 	} else if (skb->protocol == bpf_htons(RSTWATCH_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = data;
 
 		if ((void *)(ip6h + 1) > data_end || ip6h->nexthdr != RSTWATCH_IPPROTO_TCP)
-			return CGROUP_SKB_PASS;
+			return RSTWATCH_CGROUP_SKB_PASS;
 		ttl = ip6h->hop_limit;
 		tcp = (__u8 *)(ip6h + 1);
 	} else {
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 	}
 	if ((void *)(tcp + 14) > data_end)
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 	tcp_flags = tcp[13];
 	/* By default only the handshake reply (SYN-ACK: the peer's own stack
 	 * speaking to a connecting socket) and RSTs are looked at, so an
 	 * ordinary segment costs a header read and nothing more. */
 	if (!ttl_every_segment && !(tcp_flags & (RSTWATCH_TCP_FLAG_RST | RSTWATCH_TCP_FLAG_SYN)))
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 
 	sk = skb->sk;
 	if (!sk)
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 	/* Storage is created for a baseline only: a RST on a flow with no
 	 * baseline proves nothing, and creating storage for every refused
 	 * connection would be the costliest thing this hook does. */
@@ -74,10 +66,10 @@ int record_flow_ttl(struct __sk_buff *skb)
 		flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, 0);
 		if (flow)
 			flow->rst_ttl = ttl;
-		return CGROUP_SKB_PASS;
+		return RSTWATCH_CGROUP_SKB_PASS;
 	}
 	flow = bpf_sk_storage_get(&flow_ttls, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (flow && flow->peer_ttl != ttl)
 		flow->peer_ttl = ttl;
-	return CGROUP_SKB_PASS;
+	return RSTWATCH_CGROUP_SKB_PASS;
 }

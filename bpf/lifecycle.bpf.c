@@ -13,9 +13,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "defs.bpf.h"
 #include "event_fill.bpf.h"
-
-#define RSTWATCH_IPPROTO_TCP 6
 
 /* `btf` is true only in the tp_btf entry point (see kernel_read.bpf.h). */
 static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate,

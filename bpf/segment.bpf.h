@@ -6,13 +6,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include "defs.bpf.h"
 #include "kernel_read.bpf.h"
 #include "rstwatch/event.h"
-
-#define RSTWATCH_TCPHDR_SYN 0x02
-#define RSTWATCH_IPV4_HLEN  20 /* without options */
-#define RSTWATCH_IPV6_HLEN  40 /* without extension headers */
-#define RSTWATCH_TCP_HLEN   20 /* without options */
 
 /*
  * The segment being answered. With no socket it is the only source of the
@@ -51,7 +47,7 @@ static __always_inline void fill_from_segment(struct rstwatch_event *event,
 		return;
 	/* Byte 13 of the TCP header holds the flags; bitfield layouts differ. */
 	tcp_flags = ((__u8 *)&th)[13];
-	if (tcp_flags & RSTWATCH_TCPHDR_SYN)
+	if (tcp_flags & RSTWATCH_TCP_FLAG_SYN)
 		event->flags |= RSTWATCH_F_REPLY_TO_SYN;
 
 	if (version == 4) {

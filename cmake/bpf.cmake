@@ -23,6 +23,31 @@ else()
 endif()
 add_custom_target(rstwatch_vmlinux DEPENDS ${RSTWATCH_VMLINUX_OUT})
 
+# The kernel headers the BPF side reads (struct pt_regs and friends in
+# bpf_tracing.h) differ per architecture; libbpf names them as the kernel's
+# arch/ directories do.
+string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" RSTWATCH_PROCESSOR)
+if(RSTWATCH_PROCESSOR MATCHES "^(x86_64|amd64|i[3-6]86)$")
+  set(RSTWATCH_BPF_ARCH x86)
+elseif(RSTWATCH_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(RSTWATCH_BPF_ARCH arm64)
+elseif(RSTWATCH_PROCESSOR MATCHES "^arm")
+  set(RSTWATCH_BPF_ARCH arm)
+elseif(RSTWATCH_PROCESSOR MATCHES "^(ppc64|ppc64le|powerpc)")
+  set(RSTWATCH_BPF_ARCH powerpc)
+elseif(RSTWATCH_PROCESSOR MATCHES "^s390")
+  set(RSTWATCH_BPF_ARCH s390)
+elseif(RSTWATCH_PROCESSOR MATCHES "^riscv")
+  set(RSTWATCH_BPF_ARCH riscv)
+elseif(RSTWATCH_PROCESSOR MATCHES "^loongarch")
+  set(RSTWATCH_BPF_ARCH loongarch)
+elseif(RSTWATCH_PROCESSOR MATCHES "^mips")
+  set(RSTWATCH_BPF_ARCH mips)
+else()
+  message(FATAL_ERROR "rstwatch: no BPF target architecture known for "
+          "CMAKE_SYSTEM_PROCESSOR '${CMAKE_SYSTEM_PROCESSOR}'")
+endif()
+
 # rstwatch_bpf_skeleton(NAME name SOURCES a.bpf.c b.bpf.c DEPENDS headers...)
 # Compiles each source, links them with `bpftool gen object` and generates
 # ${name}.skel.h; defines an INTERFACE target ${name}_skel to depend on.
@@ -34,7 +59,7 @@ function(rstwatch_bpf_skeleton)
     set(obj ${RSTWATCH_GENERATED_DIR}/${stem}.bpf.o)
     add_custom_command(
       OUTPUT ${obj}
-      COMMAND ${CLANG_BPF} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+      COMMAND ${CLANG_BPF} -g -O2 -target bpf -D__TARGET_ARCH_${RSTWATCH_BPF_ARCH} -Wall -Werror
               -Wno-unused-function
               -I${RSTWATCH_VMLINUX_DIR} -I${CMAKE_SOURCE_DIR}/include
               -I${CMAKE_CURRENT_SOURCE_DIR}
