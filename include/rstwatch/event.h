@@ -156,7 +156,7 @@ enum rstwatch_counter {
 };
 
 /*
- * Why a reset happened (DESIGN.md). Decided by rstwatch_classify() in
+ * Why a reset happened (docs/design.md). Decided by rstwatch_classify() in
  * rstwatch/classify.h, in the kernel for the exact per-cause counters and
  * again in userspace for the evidence. The numbers are internal; names are
  * the stable identifiers.

@@ -28,8 +28,7 @@ bool stderr_is_journal()
 	unsigned long long device = 0, inode = 0;
 	if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2)
 		return false;
-	struct stat st {
-	};
+	struct stat st = {};
 	if (fstat(STDERR_FILENO, &st) != 0)
 		return false;
 	return st.st_dev == device && st.st_ino == inode;

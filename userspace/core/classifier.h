@@ -1,5 +1,5 @@
 // Decides why a reset happened: a pure function from one event (and the
-// daemon's settings) to a cause from the taxonomy in DESIGN.md, the facts
+// daemon's settings) to a cause from the taxonomy in docs/design.md, the facts
 // that decided it, and one sentence on what to change.
 #pragma once
 

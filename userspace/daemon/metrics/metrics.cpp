@@ -29,7 +29,7 @@ size_t direction_index(uint8_t direction)
 	return direction == RSTWATCH_DIR_RECEIVED ? 1 : 0;
 }
 
-// Which causes each direction can have (DESIGN.md); only these get a series
+// Which causes each direction can have (docs/design.md); only these get a series
 // before they are first seen, the rest appear if the kernel ever counts one.
 bool cause_applies(Cause cause, size_t direction)
 {
