@@ -20,6 +20,8 @@ std::string_view mode_name(StormMode mode)
 		return "unread";
 	case StormMode::Spray:
 		return "spray";
+	case StormMode::Healthy:
+		return "healthy";
 	}
 	return "unknown";
 }
@@ -34,12 +36,13 @@ bool parse_storm_options(int argc, char **argv, StormOptions &options, int &exit
 	    "an established connection), unread (close with unread data), spray (raw TCP segments "
 	    "at a closed port; only inside a network namespace with no interface but lo)."};
 	const std::map<std::string, StormMode> modes = {{"refused", StormMode::Refused},
+	                                                {"healthy", StormMode::Healthy},
 	                                                {"linger0", StormMode::LingerZero},
 	                                                {"unread", StormMode::CloseUnread},
 	                                                {"spray", StormMode::Spray}};
 	const std::map<std::string, SpraySegment> segments = {{"syn", SpraySegment::Syn},
 	                                                      {"ack", SpraySegment::Ack}};
-	app.add_option("--mode", options.mode, "refused, linger0, unread or spray")
+	app.add_option("--mode", options.mode, "refused, linger0, unread, spray or healthy (no resets)")
 	    ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
 	app.add_option("--duration", options.duration_seconds, "Seconds to run")
 	    ->check(CLI::Range(0.1, kMaxDurationSeconds))

@@ -23,6 +23,10 @@ enum class StormMode {
 	// sent per segment and none received. Only inside a network namespace
 	// whose only interface is lo.
 	Spray,
+	// Healthy traffic, no reset at all: connect, a 1-byte request and
+	// answer, and a graceful close from both sides. What an always-on
+	// tracer must not slow down.
+	Healthy,
 };
 
 std::string_view mode_name(StormMode mode);

@@ -201,6 +201,42 @@ private:
 	Listener listener_;
 };
 
+// Connection churn without a single reset: the client speaks first and
+// closes first, so its side ends in TIME_WAIT, which loopback connects reuse
+// (net.ipv4.tcp_tw_reuse's default). A reset seen here is a failure.
+class HealthyWorker : public StormWorker
+{
+public:
+	explicit HealthyWorker(in_addr address) : listener_(address) {}
+
+	void run(uint64_t count, StormTally &tally) override
+	{
+		for (uint64_t i = 0; i < count; i++) {
+			UniqueFd client, server;
+			tally.operations++;
+			if (!listener_.pair(client, server, tally))
+				continue;
+			char byte = 'q';
+			if (send(client.get(), &byte, 1, MSG_NOSIGNAL) != 1 ||
+			    recv(server.get(), &byte, 1, 0) != 1 ||
+			    send(server.get(), &byte, 1, MSG_NOSIGNAL) != 1 ||
+			    recv(client.get(), &byte, 1, 0) != 1) {
+				tally.fail("the 1-byte exchange");
+				continue;
+			}
+			client.reset();
+			// The client's FIN: the server reads the end, then closes.
+			if (recv(server.get(), &byte, 1, 0) != 0) {
+				tally.fail("reading the client's FIN");
+				continue;
+			}
+		}
+	}
+
+private:
+	Listener listener_;
+};
+
 class SprayWorker : public StormWorker
 {
 public:
@@ -244,6 +280,8 @@ std::unique_ptr<StormWorker> make_worker(const StormOptions &options, const Clos
 		return std::make_unique<CloseUnreadWorker>(closed.address().sin_addr);
 	case StormMode::Spray:
 		return std::make_unique<SprayWorker>(options, closed.address(), thread_index);
+	case StormMode::Healthy:
+		return std::make_unique<HealthyWorker>(closed.address().sin_addr);
 	}
 	throw StormError("unknown storm mode");
 }
