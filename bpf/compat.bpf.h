@@ -137,4 +137,58 @@ static __always_inline bool ringbuf_record_reserved(const void *record)
 	return reserved;
 }
 
+/*
+ * The socket file's inode: its number names the socket to rstwatchd, which
+ * finds the processes holding it; its ctime is when the socket was created
+ * (socket() or accept()), the start of the connection's age.
+ *
+ * v6.6, 13bc24457850 ("fs: rename i_ctime field to __i_ctime") and v6.11,
+ * 3aa63a569c64 ("fs: switch timespec64 fields in inode to discrete
+ * integers") moved the ctime twice.
+ */
+struct inode___ctime_timespec {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___ctime_renamed {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 inode_ctime_ns(const struct inode *inode, bool btf)
+{
+	if (bpf_core_field_exists(inode->i_ctime_sec))
+		return KREAD(btf, inode, i_ctime_sec) * 1000000000ull +
+		       KREAD(btf, inode, i_ctime_nsec);
+	if (bpf_core_field_exists(struct inode___ctime_renamed, __i_ctime)) {
+		const struct inode___ctime_renamed *renamed = (const void *)inode;
+
+		return KREAD(btf, renamed, __i_ctime.tv_sec) * 1000000000ull +
+		       KREAD(btf, renamed, __i_ctime.tv_nsec);
+	}
+	const struct inode___ctime_timespec *old = (const void *)inode;
+
+	return KREAD(btf, old, i_ctime.tv_sec) * 1000000000ull + KREAD(btf, old, i_ctime.tv_nsec);
+}
+
+/* Fills socket_inode and socket_created_ns from a full socket that still has
+ * a file (sk_socket is cleared when the application closes it). */
+static __always_inline void read_socket_file(struct rstwatch_event *event, const struct sock *sk,
+                                             bool btf)
+{
+	const struct socket *sock = KREAD(btf, sk, sk_socket);
+	const struct file *file;
+	const struct inode *inode;
+
+	if (!sock)
+		return;
+	file = KREAD(btf, sock, file);
+	if (!file)
+		return;
+	inode = KREAD(btf, file, f_inode);
+	if (!inode)
+		return;
+	event->socket_inode = KREAD(btf, inode, i_ino);
+	event->socket_created_ns = inode_ctime_ns(inode, btf);
+}
+
 #endif /* RSTWATCH_COMPAT_BPF_H */

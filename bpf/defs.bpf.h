@@ -22,6 +22,10 @@
 #define RSTWATCH_IPV6_HLEN 40
 #define RSTWATCH_TCP_HLEN  20
 
+/* include/uapi/linux/stat.h */
+#define RSTWATCH_S_IFMT   00170000
+#define RSTWATCH_S_IFSOCK 0140000
+
 /* include/linux/sched.h; unchanged since 2.6. */
 #define RSTWATCH_PF_EXITING 0x00000004
 

@@ -11,32 +11,12 @@
 #include "defs.bpf.h"
 #include "kernel_read.bpf.h"
 #include "maps.bpf.h"
+#include "owner.bpf.h"
 
 /* `flags` is sk->sk_flags (__sk_common.skc_flags), read once per event. */
 static __always_inline bool sock_flag_set(unsigned long flags, int bit)
 {
 	return (flags >> bit) & 1;
-}
-
-/* TIME_WAIT and NEW_SYN_RECV "sockets" are mini sockets that share only
- * sock_common with struct sock; nothing beyond it may be read from them. */
-static __always_inline bool is_full_socket(__u8 state)
-{
-	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
-}
-
-/*
- * The socket lock is owned only by a task inside a socket call (or by the
- * owner draining the backlog in release_sock): softirq and timer paths defer
- * to the owner instead of running. So when it is owned, the current task is
- * the one acting on the socket. Listeners are processed without the lock, so
- * their owned flag says nothing about the current task.
- */
-static __always_inline bool current_holds_socket(const struct sock *sk, __u8 state, bool btf)
-{
-	if (!is_full_socket(state) || state == TCP_LISTEN)
-		return false;
-	return KREAD(btf, sk, sk_lock.owned) != 0;
 }
 
 static __always_inline __u32 jiffies_to_seconds(__u64 jiffies)
@@ -68,96 +48,6 @@ static __always_inline void fill_current_task(struct rstwatch_event *event, bool
 	event->current_exit_code = KREAD(btf, task, exit_code);
 }
 
-static __always_inline const struct tcp_sock *
-fill_from_sock_common(struct rstwatch_event *event, const struct sock *sk, bool btf);
-
-/* The same key from a closing socket and, later, from an event on the
- * TIME_WAIT mini socket of the same connection. */
-static __always_inline void flow_key_from_event(const struct rstwatch_event *event,
-                                                struct rstwatch_flow_key *key)
-{
-	__builtin_memcpy(key->local_addr, event->local_addr, sizeof(key->local_addr));
-	__builtin_memcpy(key->remote_addr, event->remote_addr, sizeof(key->remote_addr));
-	key->netns = event->netns;
-	key->local_port = event->local_port;
-	key->remote_port = event->remote_port;
-}
-
-static __always_inline void record_owner(const struct sock *sk, __u8 source, bool btf)
-{
-	const struct task_struct *task = current_task(btf);
-	__u64 key = (__u64)sk;
-	__u64 pid_tgid = current_pid_tgid(task, btf);
-	struct rstwatch_owner owner = {};
-
-	owner.recorded_ns = bpf_ktime_get_ns();
-	if (source == RSTWATCH_OWNER_SOCKET) {
-		owner.socket_ns = owner.recorded_ns;
-	} else {
-		/* The connection's start survives a later closer record. */
-		struct rstwatch_owner *previous = bpf_map_lookup_elem(&owners, &key);
-
-		if (previous)
-			owner.socket_ns = previous->socket_ns;
-	}
-	owner.pid = pid_tgid >> 32;
-	owner.tid = (__u32)pid_tgid;
-	owner.source = source;
-	owner.exit_code = KREAD(btf, task, exit_code);
-	owner.exiting = (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING) != 0;
-	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-	if (bpf_map_update_elem(&owners, &key, &owner, BPF_ANY))
-		count(RSTWATCH_CNT_OWNER_MAP_FULL);
-	if (source == RSTWATCH_OWNER_CLOSER) {
-		struct rstwatch_event tuple = {};
-		struct rstwatch_flow_key flow = {};
-
-		fill_from_sock_common(&tuple, sk, btf);
-		flow_key_from_event(&tuple, &flow);
-		bpf_map_update_elem(&closed_flows, &flow, &owner, BPF_ANY);
-	}
-}
-
-static __always_inline void fill_owner(struct rstwatch_event *event, const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct rstwatch_owner *owner;
-
-	owner = bpf_map_lookup_elem(&owners, &key);
-	/* Gone from "owners" when the reset comes after the socket was
-	 * destroyed (tcp_done before the reply) or swapped for a TIME_WAIT
-	 * mini socket: the closer is still known by the 4-tuple. */
-	if (!owner) {
-		struct rstwatch_flow_key flow = {};
-
-		flow_key_from_event(event, &flow);
-		owner = bpf_map_lookup_elem(&closed_flows, &flow);
-	}
-	if (owner && owner->socket_ns && event->timestamp_ns > owner->socket_ns)
-		event->connection_age_ms = (event->timestamp_ns - owner->socket_ns) / 1000000;
-	if (event->flags & RSTWATCH_F_CURRENT_IS_OWNER) {
-		event->owner_source = RSTWATCH_OWNER_CURRENT;
-		event->owner_pid = event->current_pid;
-		event->owner_tid = event->current_tid;
-		event->owner_exit_code = event->current_exit_code;
-		event->owner_recorded_ns = event->timestamp_ns;
-		__builtin_memcpy(event->owner_comm, event->current_comm, sizeof(event->owner_comm));
-		if (event->flags & RSTWATCH_F_CURRENT_EXITING)
-			event->flags |= RSTWATCH_F_OWNER_EXITING;
-		return;
-	}
-	if (!owner)
-		return;
-	event->owner_source = owner->source;
-	event->owner_pid = owner->pid;
-	event->owner_tid = owner->tid;
-	event->owner_exit_code = owner->exit_code;
-	event->owner_recorded_ns = owner->recorded_ns;
-	__builtin_memcpy(event->owner_comm, owner->comm, sizeof(event->owner_comm));
-	if (owner->exiting)
-		event->flags |= RSTWATCH_F_OWNER_EXITING;
-}
-
 /* Returns the socket as a struct tcp_sock when it is a full one (see
  * tcp_sock_of()), NULL for a mini socket. Every socket these hooks fill from
  * is TCP, so a full one is never NULL here. */
@@ -176,6 +66,7 @@ static __always_inline const struct tcp_sock *fill_from_sock_common(struct rstwa
 		if (tp)
 			event->local_port =
 			    bpf_ntohs(KREAD(btf, (const struct inet_sock *)tp, inet_sport));
+		read_socket_file(event, sk, btf);
 	} else {
 		event->local_port = KREAD(btf, sk, __sk_common.skc_num);
 		/* A probe read even with BTF pointers: the verifier types a
@@ -231,6 +122,7 @@ static __always_inline void fill_from_tcp_sock(struct rstwatch_event *event, con
 	if (jiffies_per_second)
 		event->flags |= RSTWATCH_F_HZ_KNOWN;
 	event->cgroup_id = sock_cgroup_id(sk, btf);
+	event->socket_uid = KREAD(btf, sk, sk_uid.val);
 
 	if (sock_flag_set(sk_flags, bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
 		event->flags |= RSTWATCH_F_ORPHAN;

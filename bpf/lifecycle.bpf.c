@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Socket lifecycle hooks that keep the "owners" map: who connected a socket
- * and who closed it, recorded while that task is in process context, so that
- * resets sent later from softirq or timers (where the current task is
- * unrelated) can still be attributed. Entries go when the socket is destroyed.
+ * Socket lifecycle hooks, kept off the cost of healthy connections: each
+ * returns before any helper call or map access for the transitions that do
+ * not matter, and the one write per connection is the closer, at close().
  *
- * Accepted sockets are recorded at the exit of accept()/accept4(): TCP has no
- * tracepoint of its own there, and the syscall tracepoints exist only in the
- * classic form, so those two hooks have a single entry point.
+ *  - inet_sock_set_state: a task closing a connection it holds (the closer,
+ *    for resets its orphan sends later); a socket entering or leaving
+ *    LISTEN (the fallback owner of the sockets accepted from it).
+ *  - tcp_destroy_sock: a task destroying, inside close() or its exit, a
+ *    socket whose reset left the owner pending: the note that names it when
+ *    it closes the socket before rstwatchd has looked. In process context a
+ *    socket is destroyed there only when it was already closed by a reset.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -20,69 +23,56 @@
 static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate,
                                              bool btf)
 {
-	__u8 source;
+	bool closing =
+	    (newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
+	    oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE &&
+	    oldstate != TCP_LISTEN;
 
-	/* A connection that never got established (a refused connect, an
-	 * aborted handshake) has no closer worth remembering, and skipping it
-	 * keeps reset storms of that kind off the maps. */
-	if (newstate == TCP_SYN_SENT)
-		source = RSTWATCH_OWNER_SOCKET;
-	else if ((newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
-	         oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE)
-		source = RSTWATCH_OWNER_CLOSER;
-	else
+	if (!closing && newstate != TCP_LISTEN && oldstate != TCP_LISTEN)
 		return;
 	if (sock_protocol(sk, btf) != RSTWATCH_IPPROTO_TCP)
 		return;
+	if (newstate == TCP_LISTEN) {
+		record_listener(sk, btf);
+		return;
+	}
+	if (oldstate == TCP_LISTEN) {
+		forget_listener(sk, btf);
+		return;
+	}
 	/* Only a task holding the socket lock is the one acting on it; the same
 	 * transitions made from softirq (a reset arriving) name nobody. */
-	if (!current_holds_socket(sk, (__u8)oldstate, btf))
-		return;
-	record_owner(sk, source, btf);
+	if (current_holds_socket(sk, (__u8)oldstate, btf))
+		record_closer(sk, btf);
 }
 
-static __always_inline void handle_destroy(const struct sock *sk)
+static __always_inline void handle_destroy(const struct sock *sk, bool btf)
 {
+	struct rstwatch_owner_note *note;
+	struct rstwatch_owner owner = {};
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&owners, &key);
-}
-
-static __always_inline void handle_accept_exit(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-	struct socket *sock;
-	const struct sock *sk;
-
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!KREAD(btf, sk, sk_lock.owned))
 		return;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!bpf_map_lookup_elem(&pending_owners, &key))
 		return;
-	/* accept() returned this descriptor, so it is a socket file and its
-	 * private_data is the struct socket. */
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || sock_protocol(sk, false) != RSTWATCH_IPPROTO_TCP)
+	bpf_map_delete_elem(&pending_owners, &key);
+	note = bpf_ringbuf_reserve(&events, sizeof(*note), 0);
+	if (!ringbuf_record_reserved(note)) {
+		count(RSTWATCH_CNT_LOST_EVENTS);
 		return;
-	record_owner(sk, RSTWATCH_OWNER_SOCKET, false);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int accept4_exit_tp(struct trace_event_raw_sys_exit *ctx)
-{
-	handle_accept_exit(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int accept_exit_tp(struct trace_event_raw_sys_exit *ctx)
-{
-	handle_accept_exit(ctx->ret);
-	return 0;
+	}
+	owner_from_current(&owner, btf);
+	note->timestamp_ns = owner.recorded_ns;
+	note->socket_id = key;
+	note->version = RSTWATCH_EVENT_VERSION;
+	note->pid = owner.pid;
+	note->tid = owner.tid;
+	note->exit_code = owner.exit_code;
+	note->exiting = owner.exiting;
+	__builtin_memset(note->reserved, 0, sizeof(note->reserved));
+	__builtin_memcpy(note->comm, owner.comm, sizeof(note->comm));
+	bpf_ringbuf_submit(note, BPF_RB_NO_WAKEUP);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -109,20 +99,20 @@ int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(destroy_sock_btf, const struct sock *sk)
 {
-	handle_destroy(sk);
+	handle_destroy(sk, true);
 	return 0;
 }
 
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(destroy_sock_raw, const struct sock *sk)
 {
-	handle_destroy(sk);
+	handle_destroy(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_destroy_sock")
 int destroy_sock_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	handle_destroy(ctx->skaddr);
+	handle_destroy(ctx->skaddr, false);
 	return 0;
 }

@@ -69,27 +69,36 @@ struct {
 	__type(value, __u64);
 } resets_by_cause SEC(".maps") __weak;
 
-/* Who connected to / closed each socket, keyed by the socket's address and
- * removed when the kernel destroys the socket. LRU so a missed destroy can
- * never fill it. */
+/* Closers by 4-tuple: the task that closed a connection, for the resets its
+ * orphan (or the TIME_WAIT mini socket that replaces it) sends later. The one
+ * write per connection. LRU: entries simply age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	/* Per-CPU LRU lists: no global lock on the connect/close path. */
+	/* Per-CPU LRU lists: no global lock on the close path. */
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct rstwatch_owner);
-} owners SEC(".maps") __weak;
-
-/* Closers by 4-tuple, for resets sent from TIME_WAIT mini sockets that
- * replaced the closed socket. LRU: entries simply age out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 16384);
 	__type(key, struct rstwatch_flow_key);
 	__type(value, struct rstwatch_owner);
 } closed_flows SEC(".maps") __weak;
+
+/* Who put each listening port in LISTEN: the fallback owner of sockets
+ * accepted from it. Written and removed with the listener (rare). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rstwatch_listener_key);
+	__type(value, struct rstwatch_owner);
+} listeners SEC(".maps") __weak;
+
+/* Sockets whose reset left the owner to rstwatchd (value: the event's
+ * timestamp): if the holder destroys one before rstwatchd has looked, the
+ * destroy hook sends a note naming it. Written per such reset only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} pending_owners SEC(".maps") __weak;
 
 /* Per-socket TTL evidence written by the cgroup_skb hook (flow_ttl.bpf.c). */
 struct rstwatch_flow_ttl {

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define RSTWATCH_EVENT_VERSION 2
+#define RSTWATCH_EVENT_VERSION 3
 #define RSTWATCH_COMM_LEN      16
 
 /* kernel_reason when the tracepoint carries no reason (kernels before 6.10). */
@@ -29,15 +29,27 @@ enum rstwatch_direction {
 	RSTWATCH_DIR_RECEIVED = 2,
 };
 
-/* Who the owner_* fields name and how it was learned. */
+/* Who the owner_* fields name and how it was learned. The kernel decides
+ * NONE, CURRENT and CLOSER; rstwatchd resolves the others after the event,
+ * from the socket's inode (docs/design.md, "Attribution"). */
 enum rstwatch_owner_source {
 	RSTWATCH_OWNER_NONE = 0,
 	/* The current task held the socket lock: it is acting on the socket. */
 	RSTWATCH_OWNER_CURRENT = 1,
-	/* Recorded earlier when a task connected or accepted the socket. */
+	/* A process holding the socket: found holding its descriptor, or
+	 * closing it (in process context) right after the reset. */
 	RSTWATCH_OWNER_SOCKET = 2,
 	/* Recorded when a task closed the socket, now an orphan. */
 	RSTWATCH_OWNER_CLOSER = 3,
+	/* The socket's own holder was not found; the process that put its
+	 * listener in LISTEN, which accepted sockets come from. */
+	RSTWATCH_OWNER_LISTENER = 4,
+	/* The holder closed the socket while exiting (a crash, a kill) before
+	 * rstwatchd looked: pid and comm are that exiting process. */
+	RSTWATCH_OWNER_EXITED = 5,
+	/* The socket had a holder at the reset, and none was found when
+	 * rstwatchd looked. */
+	RSTWATCH_OWNER_UNRESOLVED = 6,
 };
 
 enum rstwatch_event_flags {
@@ -55,6 +67,9 @@ enum rstwatch_event_flags {
 	/* A TIME_WAIT mini socket standing in for a FIN_WAIT2 orphan: the
 	 * application closed and the kernel already freed the full socket. */
 	RSTWATCH_F_TW_FIN_WAIT2 = 1u << 11,
+	/* The kernel could not name the owner; rstwatchd resolves it from
+	 * socket_inode (a full socket still held by a file). */
+	RSTWATCH_F_OWNER_PENDING = 1u << 12,
 };
 
 /* Address family values as the kernel uses them (AF_INET, AF_INET6). */
@@ -69,6 +84,8 @@ struct rstwatch_event {
 	__u64 bytes_sent;
 	__u64 bytes_received;
 	__u64 owner_recorded_ns; /* when the owner below was recorded */
+	__u64 socket_inode;      /* the socket file's inode (sockfs), 0 if none */
+	__u64 socket_created_ns; /* the socket file's ctime, CLOCK_REALTIME; 0 if none */
 	/* 16-byte arrays (4-byte aligned content) */
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
@@ -90,7 +107,7 @@ struct rstwatch_event {
 	__u32 user_timeout_ms;   /* TCP_USER_TIMEOUT, 0 if unset */
 	__u32 current_exit_code; /* task_struct.exit_code of the current task */
 	__u32 owner_exit_code;
-	__u32 connection_age_ms;     /* since connect/accept was seen, 0 if unknown */
+	__u32 socket_uid;            /* sk_uid: the uid that created the socket */
 	__u32 idle_since_send_ms;    /* since the last segment sent (lsndtime) */
 	__u32 idle_since_receive_ms; /* since the last segment received */
 	/* 2-byte fields */
@@ -111,7 +128,7 @@ struct rstwatch_event {
 	char owner_comm[RSTWATCH_COMM_LEN];
 };
 
-#define RSTWATCH_EVENT_SIZE 208
+#define RSTWATCH_EVENT_SIZE 224
 
 #ifdef __cplusplus
 static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
@@ -121,11 +138,36 @@ _Static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
                "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
 #endif
 
-/* Value of the "owners" map: the task that last acted on a socket in process
- * context (connect, accept, close). */
+/* A second kind of ring buffer record, told apart by its size: a task that
+ * destroyed, in process context, a socket whose reset event left the owner
+ * pending (an application closing the socket the reset broke). */
+struct rstwatch_owner_note {
+	__u64 timestamp_ns;
+	__u64 socket_id; /* as rstwatch_event.socket_id */
+	__u32 version;   /* RSTWATCH_EVENT_VERSION */
+	__u32 pid;
+	__u32 tid;
+	__u32 exit_code;
+	__u8 exiting;
+	__u8 reserved[7];
+	char comm[RSTWATCH_COMM_LEN];
+};
+
+#define RSTWATCH_OWNER_NOTE_SIZE 56
+
+#ifdef __cplusplus
+static_assert(sizeof(struct rstwatch_owner_note) == RSTWATCH_OWNER_NOTE_SIZE,
+              "rstwatch_owner_note layout changed: bump RSTWATCH_EVENT_VERSION");
+#else
+_Static_assert(sizeof(struct rstwatch_owner_note) == RSTWATCH_OWNER_NOTE_SIZE,
+               "rstwatch_owner_note layout changed: bump RSTWATCH_EVENT_VERSION");
+#endif
+
+/* The task that closed a socket (value of "closed_flows"), and the owner of
+ * a listener (value of "listeners"). */
 struct rstwatch_owner {
 	__u64 recorded_ns;
-	__u64 socket_ns; /* when connect/accept was seen, kept across closer updates */
+	__u64 socket_created_ns; /* as rstwatch_event.socket_created_ns */
 	__u32 pid;
 	__u32 tid;
 	__u32 exit_code;
@@ -135,9 +177,16 @@ struct rstwatch_owner {
 	char comm[RSTWATCH_COMM_LEN];
 };
 
+/* Key of the "listeners" map: a listening port in a network namespace. */
+struct rstwatch_listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 reserved;
+};
+
 /* Key of the "closed_flows" map: a closed connection's 4-tuple, so the closer
- * can still be named once the kernel has swapped the socket for a TIME_WAIT
- * mini socket (a different object). Addresses as in rstwatch_event. */
+ * is found from the orphan and from the TIME_WAIT mini socket that may
+ * replace it (a different object). Addresses as in rstwatch_event. */
 struct rstwatch_flow_key {
 	__u8 local_addr[16];
 	__u8 remote_addr[16];
@@ -151,7 +200,7 @@ enum rstwatch_counter {
 	RSTWATCH_CNT_LOST_EVENTS = 0, /* ring buffer reserve failed */
 	RSTWATCH_CNT_SENT = 1,
 	RSTWATCH_CNT_RECEIVED = 2,
-	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* owner record could not be stored */
+	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* closer or listener record could not be stored */
 	RSTWATCH_CNT_MAX = 4,
 };
 

@@ -56,7 +56,10 @@ class Causes : public ::testing::Test
 protected:
 	static void SetUpTestSuite()
 	{
-		session_.start({"--idle-threshold-ms", std::to_string(kIdleThresholdMs)});
+		// The per-packet TTL hook is opt-in (its cost is in
+		// docs/benchmarks.md); the middlebox evidence needs it.
+		session_.start(
+		    {"--idle-threshold-ms", std::to_string(kIdleThresholdMs), "--ttl-tracking"});
 	}
 	static void TearDownTestSuite() { session_.stop(); }
 	void SetUp() override { RSTWATCH_REQUIRE_DAEMON(session_); }

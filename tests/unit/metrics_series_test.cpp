@@ -82,7 +82,7 @@ TEST(MetricsSeries, KernelTotalsAreReadAtEveryScrape)
 	    0);
 	EXPECT_EQ(
 	    after.at(
-	        R"(rstwatch_build_info{event_version="2",kernel_reasons="true",version="1.2.3"})"),
+	        R"(rstwatch_build_info{event_version="3",kernel_reasons="true",version="1.2.3"})"),
 	    1);
 }
 

@@ -1,7 +1,9 @@
 #include "core/event_format.h"
 
 #include "common/json_text.h"
+#include "core/owner.h"
 
+#include <climits>
 #include <cstring>
 
 namespace rstwatch
@@ -17,6 +19,17 @@ uint32_t exit_signal(uint32_t exit_code, bool exiting)
 	return exiting ? (exit_code & 0x7f) : 0;
 }
 
+// From the socket file's creation (socket() or accept()) to the reset; 0
+// when the socket had no file left to tell (an orphan whose closer was not
+// recorded, a reset sent for no socket).
+uint64_t connection_age_ms(const ResetEvent &event)
+{
+	const int64_t created = static_cast<int64_t>(event.raw.socket_created_ns);
+	if (!created || event.realtime_ns <= created)
+		return 0;
+	return static_cast<uint64_t>(event.realtime_ns - created) / 1'000'000;
+}
+
 // Every field of the JSON form, in order, handed to a sink: the one list
 // behind both the nlohmann::json object and the direct text writer.
 template <typename Sink>
@@ -25,7 +38,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	const ReasonNames &reasons = context.reasons;
 	const rstwatch_event &raw = event.raw;
 	const bool full = has_flag(raw, RSTWATCH_F_FULL_SOCKET);
-	const bool owner_known = raw.owner_source != RSTWATCH_OWNER_NONE;
+	const bool owner_known = owner_named(raw.owner_source);
 	const bool current_exiting = has_flag(raw, RSTWATCH_F_CURRENT_EXITING);
 	const bool owner_exiting = has_flag(raw, RSTWATCH_F_OWNER_EXITING);
 	const Cause cause = classify_cause(raw, context.classify);
@@ -71,6 +84,10 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	}
 	out.boolean("exiting", owner_known && owner_exiting);
 	out.number("exit_signal", exit_signal(raw.owner_exit_code, owner_known && owner_exiting));
+	// Every process holding the socket, when more than one did.
+	out.holders("holders", event.holders.get());
+	out.number("socket_inode", raw.socket_inode);
+	out.number("socket_uid", raw.socket_uid);
 
 	// The task that happened to be on the CPU; in softirq it is unrelated.
 	out.number("current_pid", raw.current_pid);
@@ -95,7 +112,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("keepalive_interval_seconds", raw.keepalive_interval_seconds);
 	out.number("keepalive_count", raw.keepalive_count);
 	out.number("user_timeout_ms", raw.user_timeout_ms);
-	out.number("connection_age_ms", raw.connection_age_ms);
+	out.number("connection_age_ms", connection_age_ms(event));
 	out.number("idle_since_send_ms", raw.idle_since_send_ms);
 	out.number("idle_since_receive_ms", raw.idle_since_receive_ms);
 	out.number("bytes_in_flight", raw.unacked_bytes);
@@ -137,6 +154,17 @@ public:
 	}
 	void boolean(const char *key, bool value) { object[key] = value; }
 	void null(const char *key) { object[key] = nullptr; }
+	void holders(const char *key, const std::vector<SocketHolder> *holders)
+	{
+		if (!holders) {
+			object[key] = nullptr;
+			return;
+		}
+		nlohmann::json list = nlohmann::json::array();
+		for (const SocketHolder &holder : *holders)
+			list.push_back({{"pid", holder.pid}, {"comm", comm_text(holder.comm)}});
+		object[key] = std::move(list);
+	}
 	void evidence(const char *key, const rstwatch_event &raw, Cause cause,
 	              const rstwatch_classify_config &config, const ReasonNames &reasons)
 	{
@@ -176,6 +204,24 @@ public:
 	{
 		this->key(key);
 		out_.raw("null");
+	}
+	void holders(std::string_view key, const std::vector<SocketHolder> *holders)
+	{
+		this->key(key);
+		if (!holders) {
+			out_.raw("null");
+			return;
+		}
+		out_.raw('[');
+		for (size_t i = 0; i < holders->size(); i++) {
+			const SocketHolder &holder = (*holders)[i];
+			out_.raw(i ? ",{\"pid\":" : "{\"pid\":");
+			out_.integer(holder.pid);
+			out_.raw(",\"comm\":");
+			out_.string(comm_text(holder.comm));
+			out_.raw('}');
+		}
+		out_.raw(']');
 	}
 	void evidence(std::string_view key, const rstwatch_event &raw, Cause cause,
 	              const rstwatch_classify_config &config, const ReasonNames &reasons)
@@ -272,7 +318,7 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 	out.raw(context.reasons.name(raw.kernel_reason, text));
 	out.raw(" state=");
 	out.raw(tcp_state_name(raw.state));
-	if (raw.owner_source != RSTWATCH_OWNER_NONE) {
+	if (owner_named(raw.owner_source)) {
 		out.raw(" pid=");
 		out.integer(raw.owner_pid);
 		out.raw(" comm=");
@@ -280,6 +326,13 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 		out.raw(" (");
 		out.raw(owner_source_name(raw.owner_source));
 		out.raw(')');
+		if (event.holders && event.holders->size() > 1) {
+			out.raw(" +");
+			out.integer(event.holders->size() - 1);
+			out.raw(" other holders");
+		}
+	} else if (raw.owner_source == RSTWATCH_OWNER_UNRESOLVED) {
+		out.raw(" pid=- (unresolved)");
 	} else {
 		out.raw(" pid=- (no owner)");
 	}

@@ -22,6 +22,16 @@ DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 	return DecodeStatus::Ok;
 }
 
+DecodeStatus decode_owner_note(const void *data, size_t size, rstwatch_owner_note &out)
+{
+	if (size != sizeof(rstwatch_owner_note))
+		return DecodeStatus::WrongSize;
+	std::memcpy(&out, data, sizeof(out));
+	if (out.version != RSTWATCH_EVENT_VERSION)
+		return DecodeStatus::WrongVersion;
+	return DecodeStatus::Ok;
+}
+
 std::string_view decode_status_name(DecodeStatus status)
 {
 	switch (status) {
@@ -68,6 +78,12 @@ std::string_view owner_source_name(uint8_t source)
 		return "socket_owner";
 	case RSTWATCH_OWNER_CLOSER:
 		return "closer";
+	case RSTWATCH_OWNER_LISTENER:
+		return "listener";
+	case RSTWATCH_OWNER_EXITED:
+		return "exited";
+	case RSTWATCH_OWNER_UNRESOLVED:
+		return "unresolved";
 	default:
 		return "none";
 	}

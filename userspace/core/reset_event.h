@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,12 +35,17 @@ struct PeerLink {
 	char comm[RSTWATCH_COMM_LEN] = {};
 };
 
+struct SocketHolder;
+
 struct ResetEvent {
 	uint64_t id = 0;
 	int64_t realtime_ns = 0; // nanoseconds since the Unix epoch
 	rstwatch_event raw{};
 	PeerLink peer;
 	const CgroupInfo *cgroup = nullptr; // owned by the CgroupCache, never freed
+	// Every process holding the socket when more than one did (pid and
+	// comm name the first); null otherwise.
+	std::shared_ptr<const std::vector<SocketHolder>> holders;
 };
 
 inline bool has_flag(const rstwatch_event &event, uint32_t flag)
@@ -58,6 +64,8 @@ enum class DecodeStatus { Ok, WrongSize, WrongVersion };
 // Validates a ring buffer record (exactly one rstwatch_event of this
 // version) and copies it out.
 DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out);
+// The same for the other record the ring carries (told apart by its size).
+DecodeStatus decode_owner_note(const void *data, size_t size, rstwatch_owner_note &out);
 std::string_view decode_status_name(DecodeStatus status);
 
 std::string_view direction_name(uint8_t direction);

@@ -71,12 +71,18 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	    ->check(check_ring_buffer_bytes)
 	    ->capture_default_str();
 	app.add_option("--owner-map-entries", config.tracer.owner_entries,
-	               "Sockets whose owner is remembered at once")
+	               "Closed connections whose closer is remembered at once (for resets "
+	               "their orphans send later)")
 	    ->check(CLI::Range(1024u, 1u << 24))
 	    ->capture_default_str();
-	app.add_flag("!--no-ttl-tracking", config.tracer.ttl_tracking,
-	             "Do not attach the per-packet cgroup_skb hook that keeps each flow's TTL "
-	             "(without it, middlebox_injected cannot be detected)");
+	app.add_flag("--ttl-tracking,!--no-ttl-tracking", config.tracer.ttl_tracking,
+	             "Attach the per-packet cgroup_skb hook that keeps each flow's TTL, the "
+	             "evidence for middlebox_injected; off by default: it runs for every "
+	             "packet of every flow (docs/benchmarks.md gives its cost)");
+	app.add_flag("--ttl-every-segment", config.tracer.ttl_every_segment,
+	             "With --ttl-tracking: keep the TTL of every segment, not only of "
+	             "SYN-ACKs and resets (a baseline for accepted sockets too, at a higher "
+	             "cost per packet)");
 	app.add_option("--idle-threshold-ms", config.tracer.idle_threshold_ms,
 	               "Silence before a received reset that makes it an idle timeout "
 	               "(peer_idle_timeout, stale_connection_reuse)")
@@ -207,7 +213,9 @@ std::vector<std::string> restart_only_changes(const DaemonConfig &running, const
 	check(running.tracer.ring_buffer_bytes != next.tracer.ring_buffer_bytes,
 	      "ring-buffer-bytes");
 	check(running.tracer.owner_entries != next.tracer.owner_entries, "owner-map-entries");
-	check(running.tracer.ttl_tracking != next.tracer.ttl_tracking, "no-ttl-tracking");
+	check(running.tracer.ttl_tracking != next.tracer.ttl_tracking, "ttl-tracking");
+	check(running.tracer.ttl_every_segment != next.tracer.ttl_every_segment,
+	      "ttl-every-segment");
 	check(running.tracer.idle_threshold_ms != next.tracer.idle_threshold_ms,
 	      "idle-threshold-ms");
 	check(running.metrics_listen != next.metrics_listen, "metrics-listen");

@@ -11,6 +11,7 @@
 #include "daemon/query/query_protocol.h"
 #include "daemon/query/query_server.h"
 #include "daemon/service_notify.h"
+#include "loader/socket_owners.h"
 #include "loader/tracer.h"
 
 #include <bpf/libbpf.h>
@@ -94,6 +95,7 @@ void install_signal_handlers()
 // before the tracer (the /metrics threads read its counters).
 struct Daemon::State {
 	std::unique_ptr<Tracer> tracer;
+	std::unique_ptr<SocketOwners> owners;
 	OutputContext output;
 	EventStore store;
 	std::unique_ptr<ResetMetrics> metrics;
@@ -187,8 +189,15 @@ void Daemon::start(State &state)
 	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	state.metrics = make_metrics(tracer, config_.top_series);
+	try {
+		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd());
+	} catch (const Error &e) {
+		log::warning(std::string(e.what()) +
+		             ": resets handled in softirq or timers on sockets a process holds are "
+		             "attributed only to their listener's owner, or not at all");
+	}
 	state.pipeline = std::make_unique<EventPipeline>(state.output, state.store, *state.metrics,
-	                                                 cgroup2_mount());
+	                                                 cgroup2_mount(), state.owners.get());
 	state.pipeline->set_output({.json = config_.json, .quiet = config_.quiet});
 	tracer.set_record_handler([&pipeline = *state.pipeline](const void *data, size_t size) {
 		pipeline.add_record(data, size);
@@ -321,6 +330,8 @@ void Daemon::stop(State &state)
 		if (!drain(state, Clock::now()))
 			break;
 	}
+	// Events still waiting for their owner go out with what is known.
+	state.pipeline->flush(Clock::now(), true);
 	KernelCounters counters = state.tracer->read_counters();
 	log::info("stopping: " + std::to_string(state.pipeline->events()) + " events, " +
 	          std::to_string(counters.lost_events) + " lost in the kernel, " +

@@ -47,7 +47,10 @@ struct HookPrograms {
 	}
 };
 
-std::array<HookPrograms, 6> hook_programs(rstwatch_bpf *skel)
+// No syscall tracepoint: one anywhere puts every task on the host on the
+// syscall slow path. The owner of an accepted socket is resolved when a reset
+// needs it (docs/design.md, "Attribution").
+std::array<HookPrograms, 4> hook_programs(rstwatch_bpf *skel)
 {
 	auto &p = skel->progs;
 	return {{
@@ -59,10 +62,6 @@ std::array<HookPrograms, 6> hook_programs(rstwatch_bpf *skel)
 	     nullptr},
 	    {"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw, p.destroy_sock_tp,
 	     true, nullptr},
-	    {"syscalls", "sys_exit_accept4", nullptr, nullptr, p.accept4_exit_tp, false,
-	     "resets on accepted sockets are attributed only once the process closes them"},
-	    {"syscalls", "sys_exit_accept", nullptr, nullptr, p.accept_exit_tp, false,
-	     "resets on accepted sockets are attributed only once the process closes them"},
 	}};
 }
 
@@ -186,7 +185,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 		ttl.tracepoint = "cgroup_skb/ingress on " + tracer->cgroup_root_;
 		ttl.variant = HookVariant::CgroupSkb;
 		ttl.detail = "TTL baseline per flow (middlebox evidence; read by the tp_btf "
-		             "tcp_receive_reset program only)";
+		             "tcp_receive_reset program only; runs for every packet)";
 		tracer->hooks_.push_back(std::move(ttl));
 	}
 	tracer->reason_names_ = btf.enum_names("sk_rst_reason", "SK_RST_REASON_");
@@ -208,8 +207,8 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	skel->rodata->classify_config = tracer->classify_config_;
 	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
 		throw Error("sizing the ring buffer failed: " + errno_text(err));
-	if (int err = bpf_map__set_max_entries(skel->maps.owners, options.owner_entries))
-		throw Error("sizing the socket owner map failed: " + errno_text(err));
+	if (int err = bpf_map__set_max_entries(skel->maps.closed_flows, options.owner_entries))
+		throw Error("sizing the closer map failed: " + errno_text(err));
 	return tracer;
 }
 
@@ -315,7 +314,7 @@ void Tracer::attach()
 			if (!cgroup)
 				throw Error("opening cgroup " + cgroup_root_ +
 				            " for the TTL hook failed: " + errno_text(errno) +
-				            " (or run with --no-ttl-tracking)");
+				            " (or run without --ttl-tracking)");
 			link =
 			    bpf_program__attach_cgroup(skel_->progs.record_flow_ttl, cgroup.get());
 		} else {
@@ -384,6 +383,11 @@ int Tracer::consume(size_t max_records)
 	if (result < 0 && result != kBudgetSpent)
 		return result;
 	return static_cast<int>(consumed_);
+}
+
+int Tracer::listeners_fd() const
+{
+	return bpf_map__fd(skel_->maps.listeners);
 }
 
 int Tracer::ring_epoll_fd() const

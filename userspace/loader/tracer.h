@@ -58,6 +58,8 @@ public:
 	unsigned hz() const { return hz_; }
 	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
 	const std::vector<std::string> &reason_names() const { return reason_names_; }
+	// The map of listener owners (for SocketOwners).
+	int listeners_fd() const;
 	// The cause rules' configuration, as loaded into the kernel.
 	const rstwatch_classify_config &classify_config() const { return classify_config_; }
 

@@ -27,10 +27,12 @@ struct TracerOptions {
 	// Use this variant for every hook instead of the best available one.
 	std::optional<HookVariant> forced_variant;
 	uint32_t ring_buffer_bytes = 4u << 20;
+	// Closed connections whose closer is remembered at once (LRU).
 	uint32_t owner_entries = 65536;
 	// Per-packet TTL baseline (cgroup_skb ingress on the root cgroup) for
-	// the middlebox_injected evidence.
-	bool ttl_tracking = true;
+	// the middlebox_injected evidence: opt-in, since it runs for every
+	// packet of every flow.
+	bool ttl_tracking = false;
 	// Every segment instead of only SYN-ACKs and RSTs (costlier per packet,
 	// but gives accepted sockets a baseline too).
 	bool ttl_every_segment = false;

@@ -3,6 +3,7 @@
 #include "common/defaults.h"
 #include "common/error.h"
 #include "core/classifier.h"
+#include "core/owner.h"
 
 #include <prometheus/exposer.h>
 #include <prometheus/text_serializer.h>
@@ -418,7 +419,7 @@ void ResetMetrics::observe(const ResetEvent &event)
 	const rstwatch_event &raw = event.raw;
 	size_t direction = direction_index(raw.direction);
 	events_->Increment();
-	if (raw.owner_source == RSTWATCH_OWNER_NONE) {
+	if (!owner_named(raw.owner_source)) {
 		unattributed_[direction]->Increment();
 	} else {
 		CommKey key;

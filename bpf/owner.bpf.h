@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Who a reset belongs to, decided at the reset and paid for per reset: the
+ * task holding the socket lock when there is one; the recorded closer for an
+ * orphan or the TIME_WAIT socket that replaced it; otherwise the socket's
+ * inode, which rstwatchd resolves to the processes holding it (and, should
+ * they close it before it looks, the note the destroy hook sends).
+ *
+ * The only per-connection write is the closer, at close() (lifecycle.bpf.c).
+ */
+#ifndef RSTWATCH_OWNER_BPF_H
+#define RSTWATCH_OWNER_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include "compat.bpf.h"
+#include "defs.bpf.h"
+#include "kernel_read.bpf.h"
+#include "maps.bpf.h"
+
+/* TIME_WAIT and NEW_SYN_RECV "sockets" are mini sockets that share only
+ * sock_common with struct sock; nothing beyond it may be read from them. */
+static __always_inline bool is_full_socket(__u8 state)
+{
+	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
+}
+
+/*
+ * The socket lock is owned only by a task inside a socket call (or by the
+ * owner draining the backlog in release_sock): softirq and timer paths defer
+ * to the owner instead of running. So when it is owned, the current task is
+ * the one acting on the socket. Listeners are processed without the lock, so
+ * their owned flag says nothing about the current task.
+ */
+static __always_inline bool current_holds_socket(const struct sock *sk, __u8 state, bool btf)
+{
+	if (!is_full_socket(state) || state == TCP_LISTEN)
+		return false;
+	return KREAD(btf, sk, sk_lock.owned) != 0;
+}
+
+static __always_inline void owner_from_current(struct rstwatch_owner *owner, bool btf)
+{
+	const struct task_struct *task = current_task(btf);
+	__u64 pid_tgid = current_pid_tgid(task, btf);
+
+	owner->recorded_ns = bpf_ktime_get_ns();
+	owner->pid = pid_tgid >> 32;
+	owner->tid = (__u32)pid_tgid;
+	owner->exit_code = KREAD(btf, task, exit_code);
+	owner->exiting = (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING) != 0;
+	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+}
+
+/* The same key from a closing socket and, later, from an event on the orphan
+ * or the TIME_WAIT mini socket of the same connection. */
+static __always_inline void flow_key_from_event(const struct rstwatch_event *event,
+                                                struct rstwatch_flow_key *key)
+{
+	__builtin_memcpy(key->local_addr, event->local_addr, sizeof(key->local_addr));
+	__builtin_memcpy(key->remote_addr, event->remote_addr, sizeof(key->remote_addr));
+	key->netns = event->netns;
+	key->local_port = event->local_port;
+	key->remote_port = event->remote_port;
+}
+
+static __always_inline const struct tcp_sock *
+fill_from_sock_common(struct rstwatch_event *event, const struct sock *sk, bool btf);
+
+/* The current task closes a connection it holds: remembered by 4-tuple, for a
+ * reset its orphan sends later from softirq or a timer. */
+static __always_inline void record_closer(const struct sock *sk, bool btf)
+{
+	struct rstwatch_event tuple = {};
+	struct rstwatch_flow_key flow = {};
+	struct rstwatch_owner closer = {};
+
+	fill_from_sock_common(&tuple, sk, btf);
+	flow_key_from_event(&tuple, &flow);
+	owner_from_current(&closer, btf);
+	closer.source = RSTWATCH_OWNER_CLOSER;
+	closer.socket_created_ns = tuple.socket_created_ns;
+	if (bpf_map_update_elem(&closed_flows, &flow, &closer, BPF_ANY))
+		count(RSTWATCH_CNT_OWNER_MAP_FULL);
+}
+
+static __always_inline void record_listener(const struct sock *sk, bool btf)
+{
+	struct rstwatch_listener_key key = {
+	    .netns = KREAD(btf, sk, __sk_common.skc_net.net, ns.inum),
+	    .port = KREAD(btf, sk, __sk_common.skc_num),
+	};
+	struct rstwatch_owner owner = {};
+
+	owner_from_current(&owner, btf);
+	owner.source = RSTWATCH_OWNER_LISTENER;
+	if (bpf_map_update_elem(&listeners, &key, &owner, BPF_ANY))
+		count(RSTWATCH_CNT_OWNER_MAP_FULL);
+}
+
+static __always_inline void forget_listener(const struct sock *sk, bool btf)
+{
+	struct rstwatch_listener_key key = {
+	    .netns = KREAD(btf, sk, __sk_common.skc_net.net, ns.inum),
+	    .port = KREAD(btf, sk, __sk_common.skc_num),
+	};
+
+	bpf_map_delete_elem(&listeners, &key);
+}
+
+static __always_inline void copy_owner(struct rstwatch_event *event,
+                                       const struct rstwatch_owner *owner)
+{
+	event->owner_source = owner->source;
+	event->owner_pid = owner->pid;
+	event->owner_tid = owner->tid;
+	event->owner_exit_code = owner->exit_code;
+	event->owner_recorded_ns = owner->recorded_ns;
+	__builtin_memcpy(event->owner_comm, owner->comm, sizeof(event->owner_comm));
+	if (owner->exiting)
+		event->flags |= RSTWATCH_F_OWNER_EXITING;
+}
+
+/* After fill_from_sock_common() (and, for full sockets, the flags). */
+static __always_inline void fill_owner(struct rstwatch_event *event, const struct sock *sk)
+{
+	if (event->flags & RSTWATCH_F_CURRENT_IS_OWNER) {
+		event->owner_source = RSTWATCH_OWNER_CURRENT;
+		event->owner_pid = event->current_pid;
+		event->owner_tid = event->current_tid;
+		event->owner_exit_code = event->current_exit_code;
+		event->owner_recorded_ns = event->timestamp_ns;
+		__builtin_memcpy(event->owner_comm, event->current_comm, sizeof(event->owner_comm));
+		if (event->flags & RSTWATCH_F_CURRENT_EXITING)
+			event->flags |= RSTWATCH_F_OWNER_EXITING;
+		return;
+	}
+	/* Orphans and TIME_WAIT mini sockets: the application closed them,
+	 * and the closer was recorded then. */
+	if ((event->flags & RSTWATCH_F_ORPHAN) || event->state == TCP_TIME_WAIT) {
+		struct rstwatch_flow_key flow = {};
+		struct rstwatch_owner *closer;
+
+		flow_key_from_event(event, &flow);
+		closer = bpf_map_lookup_elem(&closed_flows, &flow);
+		if (closer) {
+			copy_owner(event, closer);
+			if (!event->socket_created_ns)
+				event->socket_created_ns = closer->socket_created_ns;
+		}
+		return;
+	}
+	/* A socket a process still holds (a listener's holders say nothing
+	 * about the connection): rstwatchd resolves its inode, and the destroy
+	 * hook sends a note if the holder closes it first. */
+	if (event->socket_inode && event->state != TCP_LISTEN) {
+		__u64 key = (__u64)sk;
+
+		event->flags |= RSTWATCH_F_OWNER_PENDING;
+		bpf_map_update_elem(&pending_owners, &key, &event->timestamp_ns, BPF_ANY);
+	}
+}
+
+#endif /* RSTWATCH_OWNER_BPF_H */

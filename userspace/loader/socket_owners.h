@@ -1,0 +1,46 @@
+// The daemon's OwnerLookup: socket inode -> the processes holding it, from a
+// BPF iter/task_file program run on demand (one pass over every process's
+// descriptors, filtered in the kernel to the inodes asked for), and the
+// listener owners the set_state hook records.
+#pragma once
+
+#include "core/owner.h"
+#include "loader/bpf_handles.h"
+
+#include <memory>
+#include <string>
+
+struct rstwatch_iter;
+
+namespace rstwatch
+{
+
+class SocketOwners final : public OwnerLookup
+{
+public:
+	// `listeners_fd` is the main object's "listeners" map. Loads the
+	// iterator; throws Error when the kernel refuses it.
+	explicit SocketOwners(int listeners_fd);
+	~SocketOwners() override;
+	SocketOwners(const SocketOwners &) = delete;
+	SocketOwners &operator=(const SocketOwners &) = delete;
+
+	void find_holders(std::span<const uint64_t> inodes, HolderMap &out) override;
+	std::optional<rstwatch_owner> listener(uint32_t netns, uint16_t port) override;
+	// The holders of every socket on the host.
+	void find_all_holders(HolderMap &out);
+
+private:
+	// One pass of the iterator; with `only_wanted`, only the inodes in
+	// the wanted map are reported, else every socket.
+	void read_records(HolderMap &out, bool only_wanted);
+
+	struct SkeletonDeleter {
+		void operator()(rstwatch_iter *skel) const noexcept;
+	};
+	std::unique_ptr<rstwatch_iter, SkeletonDeleter> skel_;
+	LinkPtr link_;
+	int listeners_fd_;
+};
+
+} // namespace rstwatch
