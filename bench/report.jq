@@ -1,6 +1,7 @@
-# Turns the runs scripts/bench recorded (one object per storm) into the
-# Markdown tables it prints: medians over the throughput rounds, kernel cost
-# from the stats round, and the overload check.
+# Turns the runs scripts/bench recorded (one object per storm or healthy
+# run) into the Markdown tables it prints: medians over the throughput
+# rounds, kernel cost from the stats round, healthy traffic as ratios to no
+# tracer, and the overload check.
 
 def median: map(select(. != null)) | sort |
 	if length == 0 then null
@@ -29,11 +30,12 @@ def tracer_order: ["none", "rstwatchd", "rstwatchd-text", "tcpdump", "bpftrace"]
 | [$runs[] | select(.phase == "throughput")] as $throughput
 | [$throughput[].mode] | unique as $modes
 | [
-  "## Reset storms: throughput and what each tracer saw",
-  "",
-  "Medians over \($throughput | map(.round) | unique | length) interleaved rounds per mode;",
-  "\"vs none\" is the median of each round's storm rate over the same round's untraced rate.",
-  "",
+  (if ($throughput | length) == 0 then empty else
+   "## Reset storms: throughput and what each tracer saw",
+   "",
+   "Medians over \($throughput | map(.round) | unique | length) interleaved rounds per mode;",
+   "\"vs none\" is the median of each round's storm rate over the same round's untraced rate.",
+   "" end),
   ($modes[] as $mode
    | [$throughput[] | select(.mode == $mode)] as $mine
    | ($mine | map(select(.tracer == "none")) | map({key: (.round | tostring), value: .storm.operations_per_second}) | from_entries) as $baseline
@@ -73,6 +75,44 @@ def tracer_order: ["none", "rstwatchd", "rstwatchd-text", "tcpdump", "bpftrace"]
      ([$mine[] | select(.foreign_reset_programs > 0)] | length) as $foreign
      | if $foreign > 0 then "Other reset tracers were attached during \($foreign) of these runs: they slow every column alike.\n" else empty end
   ),
+  ([$runs[] | select(.phase == "healthy")] as $healthy
+   | if ($healthy | length) == 0 then empty else
+     ["churn", "nginx-close", "nginx-keepalive", "syscalls"] as $workloads
+     | ["none", "rstwatchd", "rstwatchd-ttl", "bpftrace"] as $order
+     | [$order[] as $t | select($healthy | any(.tracer == $t)) | $t] as $present
+     | "## Healthy traffic: no resets, each tracer at its defaults",
+       "",
+       "Median over \($healthy | map(.round) | unique | length) interleaved rounds of each round's rate over the same round's untraced rate",
+       "(1.00: as if the tracer were not there). `rstwatchd-ttl` is rstwatchd with its opt-in per-packet TTL hook.",
+       "",
+       "| workload | untraced rate/s | " + ($present | map(select(. != "none")) | join(" | ")) + " |",
+       "|---|---|" + ($present | map(select(. != "none")) | map("---|") | join("")),
+       ($workloads[] as $w
+        | [$healthy[] | select(.workload == $w)] as $mine
+        | select(($mine | length) > 0)
+        | ($mine | map(select(.tracer == "none")) | map({key: (.round | tostring), value: .rate}) | from_entries) as $baseline
+        | "| \($w) | \($mine | map(select(.tracer == "none") | .rate) | median | grouped) | "
+          + ($present | map(select(. != "none")) | map(. as $t
+              | [$mine[] | select(.tracer == $t) | ($baseline[.round | tostring]) as $b
+                 | if $b and $b > 0 and .rate then .rate / $b else null end]
+              | "\(median | round_to(3) | text) (\(map(select(. != null) | round_to(2)) | min | text)-\(map(select(. != null) | round_to(2)) | max | text))")
+             | join(" | ")) + " |"),
+       "",
+       "The range after each median is the lowest and highest round.",
+       "",
+       ([$runs[] | select(.phase == "healthy-cost")] as $cost
+        | if ($cost | length) == 0 then empty else
+          "Kernel time of each tracer's programs during the churn (BPF run-time stats), per connection made:",
+          "",
+          "| tracer | connections | per program: runs per connection, ns per run | kernel ns per connection |",
+          "|---|---|---|---|",
+          ($cost[] | .result.operations as $ops
+           | (.programs | map(select(.run_cnt > 0))) as $p
+           | "| \(.tracer) | \($ops | grouped) | "
+             + ($p | map("\(.name) \(.run_cnt / $ops | round_to(1)) x \(.run_time_ns / .run_cnt | round)") | join(", "))
+             + " | \(($p | map(.run_time_ns) | add // 0) / $ops | round) |"),
+          "" end)
+     end),
   ([$runs[] | select(.phase == "overload")][0] as $o
    | if $o == null then empty else
      ($o.storm.resets_sent + $o.storm.resets_received) as $made
