@@ -1,7 +1,5 @@
 #include "daemon/query/query_protocol.h"
 
-#include "common/json_text.h"
-
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -508,65 +506,6 @@ std::optional<int64_t> parse_rfc3339(std::string_view text)
 	if (parts.tm_mday != *day) // 31 February and the like
 		return std::nullopt;
 	return (static_cast<int64_t>(seconds) - offset_seconds) * kNsPerSecond + fraction_ns;
-}
-
-namespace
-{
-
-} // namespace
-
-void append_compact_json(std::string &out, const json &value)
-{
-	switch (value.type()) {
-	case json::value_t::object: {
-		out.push_back('{');
-		bool first = true;
-		for (auto it = value.begin(); it != value.end(); ++it) {
-			if (!first)
-				out.push_back(',');
-			first = false;
-			append_json_string(out, it.key());
-			out.push_back(':');
-			append_compact_json(out, it.value());
-		}
-		out.push_back('}');
-		return;
-	}
-	case json::value_t::array: {
-		out.push_back('[');
-		bool first = true;
-		for (const json &element : value) {
-			if (!first)
-				out.push_back(',');
-			first = false;
-			append_compact_json(out, element);
-		}
-		out.push_back(']');
-		return;
-	}
-	case json::value_t::string:
-		append_json_string(out, value.get_ref<const std::string &>());
-		return;
-	case json::value_t::number_unsigned:
-	case json::value_t::number_integer: {
-		char digits[24];
-		auto result =
-		    value.is_number_unsigned()
-		        ? std::to_chars(digits, digits + sizeof(digits), value.get<uint64_t>())
-		        : std::to_chars(digits, digits + sizeof(digits), value.get<int64_t>());
-		out.append(digits, result.ptr);
-		return;
-	}
-	case json::value_t::boolean:
-		out += value.get<bool>() ? "true" : "false";
-		return;
-	case json::value_t::null:
-		out += "null";
-		return;
-	default:
-		break;
-	}
-	out += value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string error_line(ErrorCode code, std::string_view message)

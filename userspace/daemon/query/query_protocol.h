@@ -102,12 +102,6 @@ std::optional<int64_t> parse_duration(std::string_view text);
 // "2026-11-23T20:25:00Z", "2026-11-23T20:25:00.5+01:00" -> ns since the epoch.
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 
-// Appends `value` as compact JSON: byte for byte what
-// value.dump(-1, ' ', false, error_handler_t::replace) gives, about twice as
-// fast for events (strings without escapes are copied whole, integers go
-// through to_chars). Responses with thousands of events are built with it.
-void append_compact_json(std::string &out, const nlohmann::json &value);
-
 // {"ok":false,"error":{"code":...,"message":...}} and a newline.
 std::string error_line(ErrorCode code, std::string_view message);
 std::string error_line(const RequestError &error);
