@@ -1,7 +1,8 @@
 // The request parser against hostile input: random bytes, mutated valid
 // requests and random JSON objects built from the protocol's own field names.
 // Deterministic (fixed seed), so a failure names an input that reproduces.
-#include "daemon/query/query_protocol.h"
+#include "daemon/query/request.h"
+#include "daemon/query/response.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>

@@ -8,7 +8,7 @@
 #include "core/event_format.h"
 #include "core/event_store.h"
 #include "daemon/metrics/metrics.h"
-#include "daemon/query/query_protocol.h"
+#include "daemon/query/response.h"
 #include "daemon/query/query_server.h"
 #include "core/reset_event.h"
 #include "daemon/service_notify.h"

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "daemon/query/execute.h"
 
 #include <grp.h>
 #include <sys/epoll.h>

@@ -2,14 +2,15 @@
 // rstwatchd's event loop without ever blocking it. Every socket is
 // non-blocking; a client that sends too much, too slowly, or reads its
 // answers too slowly is cut off with a counted reason instead of holding up
-// ingestion. Requests and responses are query_protocol's JSON lines.
+// ingestion. Requests and responses are the JSON lines of request.h and response.h.
 #pragma once
 
 #include "common/unique_fd.h"
 #include "daemon/query/limits.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
-#include "daemon/query/query_protocol.h"
+#include "daemon/query/request.h"
+#include "daemon/query/response.h"
 
 #include <sys/types.h>
 

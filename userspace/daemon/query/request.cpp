@@ -1,13 +1,15 @@
-#include "daemon/query/query_protocol.h"
+#include "daemon/query/request.h"
+
+#include "daemon/query/digits.h"
+#include "daemon/query/time.h"
+
+#include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
-#include <ctime>
 #include <limits>
-#include <unordered_map>
 
 namespace rstwatch::query
 {
@@ -16,8 +18,6 @@ namespace
 {
 
 using nlohmann::json;
-
-constexpr int64_t kNsPerSecond = 1'000'000'000;
 
 constexpr std::string_view kFilterFields[] = {"since", "after_id",   "direction",   "cause",  "pid",
                                               "comm",  "local_port", "remote_port", "address"};
@@ -251,18 +251,6 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	return out;
 }
 
-// Digits only, no sign: "007" is 7, "" and "7x" are not numbers.
-template <typename T> std::optional<T> parse_digits(std::string_view text)
-{
-	T value{};
-	if (text.empty())
-		return std::nullopt;
-	auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-	if (error != std::errc() || end != text.data() + text.size())
-		return std::nullopt;
-	return value;
-}
-
 bool address_bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
 	unsigned whole = bits / 8;
@@ -404,317 +392,6 @@ ParseResult parse_request(std::string_view line, int64_t now_ns)
 		// throw with exceptions disabled.
 		return RequestError{ErrorCode::Internal, e.what()};
 	}
-}
-
-std::optional<int64_t> parse_duration(std::string_view text)
-{
-	if (text.empty() || text.size() > 32)
-		return std::nullopt;
-	int64_t total = 0;
-	size_t i = 0;
-	while (i < text.size()) {
-		size_t digits_end = i;
-		while (digits_end < text.size() && text[digits_end] >= '0' &&
-		       text[digits_end] <= '9')
-			digits_end++;
-		if (digits_end == i || digits_end == text.size())
-			return std::nullopt;
-		std::optional<int64_t> count =
-		    parse_digits<int64_t>(text.substr(i, digits_end - i));
-		if (!count)
-			return std::nullopt;
-		int64_t unit = 0;
-		switch (text[digits_end]) {
-		case 's':
-			unit = 1;
-			break;
-		case 'm':
-			unit = 60;
-			break;
-		case 'h':
-			unit = 3600;
-			break;
-		case 'd':
-			unit = 86400;
-			break;
-		default:
-			return std::nullopt;
-		}
-		// Ten years is more than any store holds; anything longer is a typo.
-		constexpr int64_t kMaxSeconds = 10ll * 366 * 86400;
-		if (*count > kMaxSeconds / unit)
-			return std::nullopt;
-		total += *count * unit;
-		if (total > kMaxSeconds)
-			return std::nullopt;
-		i = digits_end + 1;
-	}
-	return total * kNsPerSecond;
-}
-
-std::optional<int64_t> parse_rfc3339(std::string_view text)
-{
-	// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-	if (text.size() < 20 || text.size() > 40)
-		return std::nullopt;
-	auto field = [&](size_t at, size_t length) {
-		return parse_digits<int>(text.substr(at, length));
-	};
-	auto year = field(0, 4), month = field(5, 2), day = field(8, 2);
-	auto hour = field(11, 2), minute = field(14, 2), second = field(17, 2);
-	if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' ||
-	    text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-	    text[13] != ':' || text[16] != ':')
-		return std::nullopt;
-	if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
-	    *second > 60)
-		return std::nullopt;
-	size_t at = 19;
-	int64_t fraction_ns = 0;
-	if (at < text.size() && text[at] == '.') {
-		size_t start = ++at;
-		int64_t scale = 100'000'000;
-		while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-			fraction_ns += (text[at] - '0') * scale;
-			scale /= 10;
-			at++;
-		}
-		if (at == start)
-			return std::nullopt;
-	}
-	int64_t offset_seconds = 0;
-	std::string_view zone = text.substr(at);
-	if (zone == "Z" || zone == "z") {
-		offset_seconds = 0;
-	} else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-		auto hours = parse_digits<int>(zone.substr(1, 2));
-		auto minutes = parse_digits<int>(zone.substr(4, 2));
-		if (!hours || !minutes || *hours > 23 || *minutes > 59)
-			return std::nullopt;
-		offset_seconds = (*hours * 3600 + *minutes * 60) * (zone[0] == '-' ? -1 : 1);
-	} else {
-		return std::nullopt;
-	}
-	tm parts{};
-	parts.tm_year = *year - 1900;
-	parts.tm_mon = *month - 1;
-	parts.tm_mday = *day;
-	parts.tm_hour = *hour;
-	parts.tm_min = *minute;
-	parts.tm_sec = *second;
-	time_t seconds = timegm(&parts);
-	if (parts.tm_mday != *day) // 31 February and the like
-		return std::nullopt;
-	return (static_cast<int64_t>(seconds) - offset_seconds) * kNsPerSecond + fraction_ns;
-}
-
-std::string error_line(ErrorCode code, std::string_view message)
-{
-	json body;
-	body["ok"] = false;
-	body["error"] = {{"code", error_code_name(code)}, {"message", message}};
-	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
-	line.push_back('\n');
-	return line;
-}
-
-std::string error_line(const RequestError &error)
-{
-	return error_line(error.code, error.message);
-}
-
-std::string ok_line(json body)
-{
-	body["ok"] = true;
-	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
-	line.push_back('\n');
-	return line;
-}
-
-std::string recent_response_head(size_t count)
-{
-	return "{\"ok\":true,\"command\":\"recent\",\"count\":" + std::to_string(count) +
-	       ",\"events\":[";
-}
-
-std::vector<const ResetEvent *> select_recent(const EventStore &store, const EventFilter &filter,
-                                              size_t limit,
-                                              const rstwatch_classify_config &classify)
-{
-	std::vector<const ResetEvent *> selected;
-	if (limit == 0)
-		return selected;
-	store.visit_newest_first([&](const ResetEvent &event) {
-		// Older events cannot match a lower bound the newer ones failed.
-		if (filter.after_id && event.id <= *filter.after_id)
-			return false;
-		if (filter.matches(event, classify))
-			selected.push_back(&event);
-		return selected.size() < limit;
-	});
-	std::reverse(selected.begin(), selected.end());
-	return selected;
-}
-
-TopResult aggregate_top(const EventStore &store, const EventFilter &filter, GroupBy by,
-                        size_t limit, const rstwatch_classify_config &classify)
-{
-	TopResult result;
-	result.by = by;
-	std::unordered_map<std::string, TopGroup> groups;
-	store.visit_newest_first([&](const ResetEvent &event) {
-		if (filter.after_id && event.id <= *filter.after_id)
-			return false;
-		if (!filter.matches(event, classify))
-			return true;
-		const rstwatch_event &raw = event.raw;
-		Cause cause = classify_cause(raw, classify);
-		std::string key;
-		switch (by) {
-		case GroupBy::RemoteAddress:
-			key = format_address(raw, false);
-			break;
-		case GroupBy::Process:
-			key = raw.owner_source == RSTWATCH_OWNER_NONE
-			          ? "(unattributed)"
-			          : std::string(comm_text(raw.owner_comm)) + "[" +
-			                std::to_string(raw.owner_pid) + "]";
-			break;
-		case GroupBy::LocalPort:
-			key = std::to_string(raw.local_port);
-			break;
-		case GroupBy::Cause:
-			key = cause_name(cause);
-			break;
-		}
-		auto [it, inserted] = groups.try_emplace(key);
-		TopGroup &group = it->second;
-		if (inserted) {
-			// Visited newest first: the first event seen is the last one.
-			group.key = std::move(key);
-			group.last_seen_ns = event.realtime_ns;
-			group.last_id = event.id;
-			switch (by) {
-			case GroupBy::RemoteAddress:
-				group.remote_address = group.key;
-				break;
-			case GroupBy::Process:
-				if (raw.owner_source != RSTWATCH_OWNER_NONE) {
-					group.pid = raw.owner_pid;
-					group.comm = comm_text(raw.owner_comm);
-				}
-				break;
-			case GroupBy::LocalPort:
-				group.local_port = raw.local_port;
-				break;
-			case GroupBy::Cause:
-				group.cause = cause;
-				break;
-			}
-		}
-		group.count++;
-		(raw.direction == RSTWATCH_DIR_SENT ? group.sent : group.received)++;
-		group.by_cause[static_cast<size_t>(cause)]++;
-		result.matched++;
-		return true;
-	});
-	result.group_count = groups.size();
-	result.groups.reserve(groups.size());
-	for (auto &[key, group] : groups)
-		result.groups.push_back(std::move(group));
-	std::sort(result.groups.begin(), result.groups.end(),
-	          [](const TopGroup &a, const TopGroup &b) {
-		          if (a.count != b.count)
-			          return a.count > b.count;
-		          if (a.last_id != b.last_id)
-			          return a.last_id > b.last_id;
-		          return a.key < b.key;
-	          });
-	if (result.groups.size() > limit)
-		result.groups.resize(limit);
-	return result;
-}
-
-json top_to_json(const TopResult &result)
-{
-	json body;
-	body["command"] = "top";
-	body["by"] = group_by_name(result.by);
-	body["matched"] = result.matched;
-	body["group_count"] = result.group_count;
-	json groups = json::array();
-	for (const TopGroup &group : result.groups) {
-		json row;
-		row["key"] = group.key;
-		row["count"] = group.count;
-		row["sent"] = group.sent;
-		row["received"] = group.received;
-		json causes = json::object();
-		size_t top_cause = 0;
-		for (size_t i = 0; i < group.by_cause.size(); i++) {
-			if (!group.by_cause[i])
-				continue;
-			causes[std::string(cause_name(static_cast<Cause>(i)))] = group.by_cause[i];
-			if (group.by_cause[i] > group.by_cause[top_cause] ||
-			    !group.by_cause[top_cause])
-				top_cause = i;
-		}
-		row["causes"] = std::move(causes);
-		row["top_cause"] = cause_name(static_cast<Cause>(top_cause));
-		row["last_seen"] = format_timestamp(group.last_seen_ns);
-		row["last_id"] = group.last_id;
-		if (result.by == GroupBy::Process) {
-			row["pid"] = group.pid ? json(*group.pid) : json(nullptr);
-			row["comm"] = group.comm ? json(*group.comm) : json(nullptr);
-		}
-		if (group.local_port)
-			row["local_port"] = *group.local_port;
-		if (group.remote_address)
-			row["remote_address"] = *group.remote_address;
-		if (group.cause)
-			row["cause"] = cause_name(*group.cause);
-		groups.push_back(std::move(row));
-	}
-	body["groups"] = std::move(groups);
-	return body;
-}
-
-json stats_to_json(const DaemonStats &stats)
-{
-	json body;
-	body["command"] = "stats";
-	body["version"] = stats.version;
-	body["protocol"] = kProtocolVersion;
-	body["started"] = format_timestamp(stats.started_ns);
-	body["uptime_seconds"] = (stats.now_ns - stats.started_ns) / kNsPerSecond;
-	body["events"] = stats.events;
-	body["decode_errors"] = stats.decode_errors;
-	body["lost_events"] = stats.lost_events;
-	body["sent"] = stats.sent;
-	body["received"] = stats.received;
-	json by_cause = json::object();
-	for (size_t direction = 0; direction < 2; direction++) {
-		json causes = json::object();
-		for (Cause cause : all_causes()) {
-			uint64_t count = stats.by_cause[direction][static_cast<size_t>(cause)];
-			if (count)
-				causes[std::string(cause_name(cause))] = count;
-		}
-		by_cause[direction == 0 ? "sent" : "received"] = std::move(causes);
-	}
-	body["by_cause"] = std::move(by_cause);
-	body["store"] = {{"events", stats.store_size},
-	                 {"capacity", stats.store_capacity},
-	                 {"oldest_id", stats.store_oldest_id},
-	                 {"newest_id", stats.store_newest_id}};
-	body["clients"] = stats.clients;
-	body["followers"] = stats.followers;
-	body["clients_dropped"] = stats.clients_dropped;
-	json hooks = json::array();
-	for (const auto &[tracepoint, variant] : stats.hooks)
-		hooks.push_back({{"tracepoint", tracepoint}, {"variant", variant}});
-	body["hooks"] = std::move(hooks);
-	return body;
 }
 
 } // namespace rstwatch::query

@@ -1,0 +1,122 @@
+#include "daemon/query/response.h"
+
+#include "core/reset_event.h"
+#include "daemon/query/time.h"
+
+namespace rstwatch::query
+{
+
+using nlohmann::json;
+
+std::string error_line(ErrorCode code, std::string_view message)
+{
+	json body;
+	body["ok"] = false;
+	body["error"] = {{"code", error_code_name(code)}, {"message", message}};
+	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
+	line.push_back('\n');
+	return line;
+}
+
+std::string error_line(const RequestError &error)
+{
+	return error_line(error.code, error.message);
+}
+
+std::string ok_line(json body)
+{
+	body["ok"] = true;
+	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
+	line.push_back('\n');
+	return line;
+}
+
+std::string recent_response_head(size_t count)
+{
+	return "{\"ok\":true,\"command\":\"recent\",\"count\":" + std::to_string(count) +
+	       ",\"events\":[";
+}
+
+json top_to_json(const TopResult &result)
+{
+	json body;
+	body["command"] = "top";
+	body["by"] = group_by_name(result.by);
+	body["matched"] = result.matched;
+	body["group_count"] = result.group_count;
+	json groups = json::array();
+	for (const TopGroup &group : result.groups) {
+		json row;
+		row["key"] = group.key;
+		row["count"] = group.count;
+		row["sent"] = group.sent;
+		row["received"] = group.received;
+		json causes = json::object();
+		size_t top_cause = 0;
+		for (size_t i = 0; i < group.by_cause.size(); i++) {
+			if (!group.by_cause[i])
+				continue;
+			causes[std::string(cause_name(static_cast<Cause>(i)))] = group.by_cause[i];
+			if (group.by_cause[i] > group.by_cause[top_cause] ||
+			    !group.by_cause[top_cause])
+				top_cause = i;
+		}
+		row["causes"] = std::move(causes);
+		row["top_cause"] = cause_name(static_cast<Cause>(top_cause));
+		row["last_seen"] = format_timestamp(group.last_seen_ns);
+		row["last_id"] = group.last_id;
+		if (result.by == GroupBy::Process) {
+			row["pid"] = group.pid ? json(*group.pid) : json(nullptr);
+			row["comm"] = group.comm ? json(*group.comm) : json(nullptr);
+		}
+		if (group.local_port)
+			row["local_port"] = *group.local_port;
+		if (group.remote_address)
+			row["remote_address"] = *group.remote_address;
+		if (group.cause)
+			row["cause"] = cause_name(*group.cause);
+		groups.push_back(std::move(row));
+	}
+	body["groups"] = std::move(groups);
+	return body;
+}
+
+json stats_to_json(const DaemonStats &stats)
+{
+	json body;
+	body["command"] = "stats";
+	body["version"] = stats.version;
+	body["protocol"] = kProtocolVersion;
+	body["started"] = format_timestamp(stats.started_ns);
+	body["uptime_seconds"] = (stats.now_ns - stats.started_ns) / kNsPerSecond;
+	body["events"] = stats.events;
+	body["decode_errors"] = stats.decode_errors;
+	body["lost_events"] = stats.lost_events;
+	body["sent"] = stats.sent;
+	body["received"] = stats.received;
+	json by_cause = json::object();
+	for (size_t direction = 0; direction < 2; direction++) {
+		json causes = json::object();
+		for (Cause cause : all_causes()) {
+			uint64_t count = stats.by_cause[direction][static_cast<size_t>(cause)];
+			if (count)
+				causes[std::string(cause_name(cause))] = count;
+		}
+		by_cause[direction == 0 ? "sent" : "received"] = std::move(causes);
+	}
+	body["by_cause"] = std::move(by_cause);
+	body["store"] = {{"events", stats.store_size},
+	                 {"capacity", stats.store_capacity},
+	                 {"oldest_id", stats.store_oldest_id},
+	                 {"newest_id", stats.store_newest_id}};
+	body["clients"] = stats.clients;
+	body["followers"] = stats.followers;
+	body["clients_dropped"] = stats.clients_dropped;
+	json hooks = json::array();
+	for (const auto &[tracepoint, variant] : stats.hooks)
+		hooks.push_back({{"tracepoint", tracepoint}, {"variant", variant}});
+	body["hooks"] = std::move(hooks);
+	return body;
+}
+
+} // namespace rstwatch::query
