@@ -2,21 +2,14 @@
 
 #include "common/clock.h"
 #include "common/error.h"
-#include "common/log.h"
 #include "daemon/query/execute.h"
 
-#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
 
 namespace rstwatch
 {
@@ -27,93 +20,10 @@ namespace
 // How much of a recent response is serialized ahead of the socket: enough
 // to keep it busy, little enough that a large answer never sits in memory.
 constexpr size_t kOutputChunk = 64 * 1024;
-constexpr int kBacklog = 64;
 // Per wake-up, so a flood of connections or bytes cannot keep the loop from
 // getting back to the ring buffer; the rest waits for the next round.
 constexpr int kAcceptsPerWake = 64;
 constexpr int kReadsPerWake = 16;
-
-std::optional<gid_t> find_group(const std::string &name)
-{
-	if (name.empty())
-		return std::nullopt;
-	std::vector<char> buffer(4096);
-	group entry{};
-	group *found = nullptr;
-	while (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
-	       buffer.size() < (1u << 20))
-		buffer.resize(buffer.size() * 2);
-	if (!found)
-		return std::nullopt;
-	return found->gr_gid;
-}
-
-// The runtime directory: created 0750 when missing. An existing one that is
-// ours and closed to others (systemd's RuntimeDirectory=, root:root 0750) is
-// given to the socket group so its members can reach the socket; any other
-// existing directory (/tmp, /run) is left exactly as it is.
-void prepare_directory(const std::filesystem::path &directory, std::optional<gid_t> group)
-{
-	struct stat info {
-	};
-	if (stat(directory.c_str(), &info) == 0) {
-		if (!S_ISDIR(info.st_mode))
-			throw Error("query socket directory " + directory.string() +
-			            " exists and is not a directory");
-		bool private_to_us = info.st_uid == geteuid() && (info.st_mode & 0007) == 0;
-		if (group && private_to_us && info.st_gid != *group) {
-			if (chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0 ||
-			    chmod(directory.c_str(), (info.st_mode & 07777) | 0050) != 0)
-				fprintf(
-				    stderr,
-				    "rstwatchd: warning: cannot give %s to the socket group: %s\n",
-				    directory.c_str(), errno_text(errno).c_str());
-		}
-		return;
-	}
-	if (errno != ENOENT)
-		throw Error("cannot inspect query socket directory " + directory.string() + ": " +
-		            errno_text(errno));
-	std::error_code ec;
-	std::filesystem::create_directories(directory.parent_path(), ec);
-	if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST)
-		throw Error("cannot create query socket directory " + directory.string() + ": " +
-		            errno_text(errno));
-	// mkdir applies the umask; the mode must not depend on it.
-	if (chmod(directory.c_str(), 0750) != 0)
-		throw Error("cannot set the mode of " + directory.string() + ": " +
-		            errno_text(errno));
-	if (group && chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0)
-		log::warning("cannot give " + directory.string() + " to the socket group: " +
-		             errno_text(errno));
-}
-
-sockaddr_un socket_address(const std::string &path)
-{
-	sockaddr_un address{};
-	address.sun_family = AF_UNIX;
-	std::memcpy(address.sun_path, path.data(), path.size());
-	return address;
-}
-
-// A socket file left by a daemon that did not exit cleanly is removed; one
-// that still answers belongs to a running daemon and is left alone.
-void remove_stale_socket(const std::string &path)
-{
-	struct stat info {
-	};
-	if (lstat(path.c_str(), &info) != 0)
-		return;
-	if (!S_ISSOCK(info.st_mode))
-		throw Error(path + " exists and is not a socket; refusing to replace it");
-	UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	sockaddr_un address = socket_address(path);
-	if (probe &&
-	    connect(probe.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0)
-		throw Error("another rstwatchd is already answering on " + path);
-	if (unlink(path.c_str()) != 0 && errno != ENOENT)
-		throw Error("cannot remove the stale socket " + path + ": " + errno_text(errno));
-}
 
 } // namespace
 
@@ -144,60 +54,23 @@ struct QueryServer::Client {
 
 QueryServer::QueryServer(const std::string &path, const std::string &group, QueryLimits limits,
                          const EventStore &store, const OutputContext &output, Hooks hooks)
-    : path_(path), limits_(limits), store_(store), output_(output), hooks_(std::move(hooks))
+    : limits_(limits), store_(store), output_(output), hooks_(std::move(hooks)),
+      listener_(path, group)
 {
-	group_ = find_group(group);
-	if (group_)
-		group_name_ = group;
-
-	std::filesystem::path socket_path(path);
-	prepare_directory(socket_path.parent_path(), group_);
-	remove_stale_socket(path);
-
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
 	if (!epoll_)
 		throw Error("epoll_create1 failed: " + errno_text(errno));
-	listener_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-	if (!listener_)
-		throw Error("cannot create the query socket: " + errno_text(errno));
-	sockaddr_un address = socket_address(path);
-	if (bind(listener_.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
-		throw Error("cannot bind the query socket " + path + ": " + errno_text(errno));
-	// Until listen() nobody can connect, so the file's mode and group are
-	// right before the first client can reach it, whatever the umask was.
-	if (chmod(path.c_str(), 0660) != 0)
-		throw Error("cannot set the mode of " + path + ": " + errno_text(errno));
-	if (group_ && chown(path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
-		log::warning("cannot give " + path + " to group " + group + " (" + errno_text(errno) +
-		             "): only root can query");
-		group_.reset();
-		group_name_.clear();
-	}
-	struct stat info {
-	};
-	if (lstat(path.c_str(), &info) == 0) {
-		socket_dev_ = info.st_dev;
-		socket_ino_ = info.st_ino;
-	}
-	if (listen(listener_.get(), kBacklog) != 0)
-		throw Error("cannot listen on " + path + ": " + errno_text(errno));
-
 	epoll_event event{};
 	event.events = EPOLLIN;
-	event.data.fd = listener_.get();
-	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), &event) != 0)
+	event.data.fd = listener_.fd();
+	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.fd(), &event) != 0)
 		throw Error("epoll_ctl on the query socket failed: " + errno_text(errno));
 }
 
+// Clients first: they are gone before the socket file is.
 QueryServer::~QueryServer()
 {
 	clients_.clear();
-	// Only our own socket: a daemon started after us may own the path now.
-	struct stat info {
-	};
-	if (lstat(path_.c_str(), &info) == 0 && info.st_dev == socket_dev_ &&
-	    info.st_ino == socket_ino_)
-		unlink(path_.c_str());
 }
 
 size_t QueryServer::followers() const
@@ -205,27 +78,6 @@ size_t QueryServer::followers() const
 	return static_cast<size_t>(
 	    std::count_if(clients_.begin(), clients_.end(),
 	                  [](const auto &entry) { return entry.second->follower; }));
-}
-
-bool QueryServer::peer_allowed(int fd, uid_t uid, gid_t gid) const
-{
-	if (uid == 0 || uid == geteuid())
-		return true;
-	if (!group_)
-		return false;
-	if (gid == *group_)
-		return true;
-	std::vector<gid_t> groups(64);
-	socklen_t length = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0) {
-		if (errno != ERANGE)
-			return false;
-		groups.resize(length / sizeof(gid_t));
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0)
-			return false;
-	}
-	groups.resize(length / sizeof(gid_t));
-	return std::find(groups.begin(), groups.end(), *group_) != groups.end();
 }
 
 void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
@@ -244,7 +96,7 @@ void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
 void QueryServer::accept_clients(Clock::time_point now)
 {
 	for (int accepted = 0; accepted < kAcceptsPerWake; accepted++) {
-		int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -258,12 +110,12 @@ void QueryServer::accept_clients(Clock::time_point now)
 			close(fd);
 			continue;
 		}
-		if (!peer_allowed(fd, peer.uid, peer.gid)) {
+		if (!listener_.peer_allowed(fd, peer.uid, peer.gid)) {
 			refuse(fd, "permission_denied", query::ErrorCode::PermissionDenied,
 			       "uid " + std::to_string(peer.uid) + " may not query rstwatchd" +
-			           (group_name_.empty()
+			           (listener_.group().empty()
 			                ? std::string(" (only root may)")
-			                : " (only root and group " + group_name_ + " may)"));
+			                : " (only root and group " + listener_.group() + " may)"));
 			continue;
 		}
 		if (clients_.size() >= limits_.max_clients) {
@@ -552,7 +404,7 @@ void QueryServer::handle_ready(Clock::time_point now)
 	bool accept_pending = false;
 	for (int i = 0; i < n; i++) {
 		int fd = ready[i].data.fd;
-		if (fd == listener_.get()) {
+		if (fd == listener_.fd()) {
 			accept_pending = true;
 			continue;
 		}

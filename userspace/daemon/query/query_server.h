@@ -11,6 +11,7 @@
 #include "core/event_store.h"
 #include "daemon/query/request.h"
 #include "daemon/query/response.h"
+#include "daemon/query/unix_listener.h"
 
 #include <sys/types.h>
 
@@ -60,10 +61,10 @@ public:
 	void expire(Clock::time_point now);
 	void set_limits(const QueryLimits &limits) { limits_ = limits; }
 
-	const std::string &path() const { return path_; }
+	const std::string &path() const { return listener_.path(); }
 	// Empty when the group does not exist (then only root and rstwatchd's
 	// own user may query).
-	const std::string &group() const { return group_name_; }
+	const std::string &group() const { return listener_.group(); }
 	size_t clients() const { return clients_.size(); }
 	// A client (not a follower) is waiting for the rest of an answer.
 	bool answering() const;
@@ -84,19 +85,13 @@ private:
 	void update_interest(Client &client);
 	void drop(Client &client, std::string_view reason);
 	void close_client(int fd);
-	bool peer_allowed(int fd, uid_t uid, gid_t gid) const;
 
-	std::string path_;
-	std::string group_name_;
-	std::optional<gid_t> group_;
 	QueryLimits limits_;
 	const EventStore &store_;
 	const OutputContext &output_;
 	Hooks hooks_;
+	UnixListener listener_;
 	UniqueFd epoll_;
-	UniqueFd listener_;
-	dev_t socket_dev_ = 0;
-	ino_t socket_ino_ = 0;
 	std::unordered_map<int, std::unique_ptr<Client>> clients_;
 	std::vector<int> closing_;
 	std::map<std::string, uint64_t> dropped_;
