@@ -1,8 +1,6 @@
 #include "daemon/query/query_server.h"
 
-#include "common/clock.h"
 #include "common/error.h"
-#include "daemon/query/execute.h"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -17,9 +15,6 @@ namespace rstwatch
 namespace
 {
 
-// How much of a recent response is serialized ahead of the socket: enough
-// to keep it busy, little enough that a large answer never sits in memory.
-constexpr size_t kOutputChunk = 64 * 1024;
 // Per wake-up, so a flood of connections or bytes cannot keep the loop from
 // getting back to the ring buffer; the rest waits for the next round.
 constexpr int kAcceptsPerWake = 64;
@@ -27,35 +22,10 @@ constexpr int kReadsPerWake = 16;
 
 } // namespace
 
-struct QueryServer::Client {
-	UniqueFd fd;
-	uid_t uid = 0;
-	pid_t pid = 0;
-	std::string input;
-	bool input_closed = false;
-	std::string output;
-	size_t sent = 0;
-	// A recent response still being written: copies of the selected
-	// events (the store may forget them meanwhile), serialized by chunks.
-	std::vector<ResetEvent> pending;
-	size_t next_pending = 0;
-	bool recent_in_progress = false;
-	bool follower = false;
-	query::EventFilter filter;
-	bool close_after_flush = false;
-	bool dead = false;
-	Clock::time_point read_deadline{};
-	Clock::time_point last_progress{};
-	uint32_t interest = 0;
-
-	size_t unsent() const { return output.size() - sent; }
-	bool busy() const { return unsent() > 0 || recent_in_progress; }
-};
-
 QueryServer::QueryServer(const std::string &path, const std::string &group, QueryLimits limits,
                          const EventStore &store, const OutputContext &output, Hooks hooks)
-    : limits_(limits), store_(store), output_(output), hooks_(std::move(hooks)),
-      listener_(path, group)
+    : limits_(limits), output_(output), hooks_(std::move(hooks)),
+      dispatcher_(store, output, hooks_.stats), listener_(path, group)
 {
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
 	if (!epoll_)
@@ -134,7 +104,7 @@ void QueryServer::accept_clients(Clock::time_point now)
 			           std::to_string(same_uid) + " clients connected");
 			continue;
 		}
-		auto client = std::make_unique<Client>();
+		auto client = std::make_unique<query::Client>();
 		client->fd.reset(fd);
 		client->uid = peer.uid;
 		client->pid = peer.pid;
@@ -150,7 +120,7 @@ void QueryServer::accept_clients(Clock::time_point now)
 	}
 }
 
-void QueryServer::drop(Client &client, std::string_view reason)
+void QueryServer::drop(query::Client &client, std::string_view reason)
 {
 	if (client.dead)
 		return;
@@ -169,7 +139,7 @@ void QueryServer::close_client(int fd)
 	clients_.erase(fd);
 }
 
-void QueryServer::update_interest(Client &client)
+void QueryServer::update_interest(query::Client &client)
 {
 	if (client.dead)
 		return;
@@ -190,7 +160,7 @@ void QueryServer::update_interest(Client &client)
 		client.interest = want;
 }
 
-void QueryServer::read_from(Client &client, Clock::time_point now)
+void QueryServer::read_from(query::Client &client, Clock::time_point now)
 {
 	char buffer[4096];
 	// Reading stops past the request limit; process_input reports it.
@@ -216,7 +186,7 @@ void QueryServer::read_from(Client &client, Clock::time_point now)
 	process_input(client, now);
 }
 
-void QueryServer::process_input(Client &client, Clock::time_point now)
+void QueryServer::process_input(query::Client &client, Clock::time_point now)
 {
 	while (!client.dead) {
 		flush(client, now);
@@ -268,95 +238,16 @@ void QueryServer::process_input(Client &client, Clock::time_point now)
 	update_interest(client);
 }
 
-void QueryServer::answer(Client &client, std::string_view line, Clock::time_point now)
+void QueryServer::answer(query::Client &client, std::string_view line, Clock::time_point now)
 {
-	query::ParseResult parsed = query::parse_request(line, realtime_now_ns());
-	if (const auto *error = std::get_if<query::RequestError>(&parsed)) {
-		client.output += query::error_line(*error);
-		if (hooks_.served)
-			hooks_.served("invalid", false);
-		return;
-	}
-	const query::Request &request = std::get<query::Request>(parsed);
-	std::string_view command = query::command_name(request.command);
-	bool ok = true;
-	try {
-		switch (request.command) {
-		case query::Command::Recent: {
-			std::vector<const ResetEvent *> selected = query::select_recent(
-			    store_, request.filter, request.limit, output_.classify);
-			client.pending.reserve(selected.size());
-			for (const ResetEvent *event : selected)
-				client.pending.push_back(*event);
-			client.next_pending = 0;
-			client.recent_in_progress = true;
-			client.output += query::recent_response_head(client.pending.size());
-			fill_output(client);
-			break;
-		}
-		case query::Command::Top:
-			client.output += query::ok_line(query::top_to_json(query::aggregate_top(
-			    store_, request.filter, request.by, request.limit, output_.classify)));
-			break;
-		case query::Command::Stats:
-			client.output += query::ok_line(query::stats_to_json(
-			    hooks_.stats ? hooks_.stats() : query::DaemonStats{}));
-			break;
-		case query::Command::Follow:
-			client.follower = true;
-			client.filter = request.filter;
-			client.output += query::ok_line({{"command", "follow"}});
-			break;
-		case query::Command::Explain:
-			if (const ResetEvent *event = store_.find(request.id)) {
-				client.output +=
-				    query::ok_line({{"command", "explain"},
-				                    {"event", event_to_json(*event, output_)}});
-			} else {
-				ok = false;
-				client.output += query::error_line(
-				    query::ErrorCode::NotFound,
-				    "no event " + std::to_string(request.id) +
-				        " in the store (it holds ids " +
-				        std::to_string(store_.oldest_id()) + " to " +
-				        std::to_string(store_.newest_id()) + ")");
-			}
-			break;
-		}
-	} catch (const std::exception &e) {
-		ok = false;
-		client.pending.clear();
-		client.recent_in_progress = false;
-		client.output += query::error_line(query::ErrorCode::Internal, e.what());
-	}
-	client.last_progress = now;
+	query::Dispatcher::Answer answer = dispatcher_.answer(client, line);
+	if (answer.parsed)
+		client.last_progress = now;
 	if (hooks_.served)
-		hooks_.served(command, ok);
+		hooks_.served(answer.command, answer.ok);
 }
 
-void QueryServer::fill_output(Client &client)
-{
-	if (!client.recent_in_progress)
-		return;
-	{
-		JsonAppender out(client.output);
-		while (out.size() - client.sent < kOutputChunk &&
-		       client.next_pending < client.pending.size()) {
-			if (client.next_pending > 0)
-				out.raw(',');
-			append_event_json(out, client.pending[client.next_pending], output_);
-			client.next_pending++;
-		}
-	}
-	if (client.next_pending == client.pending.size()) {
-		client.output += query::kRecentResponseTail;
-		client.recent_in_progress = false;
-		client.pending.clear();
-		client.pending.shrink_to_fit();
-	}
-}
-
-void QueryServer::flush(Client &client, Clock::time_point now)
+void QueryServer::flush(query::Client &client, Clock::time_point now)
 {
 	bool was_busy = client.busy();
 	while (!client.dead && client.unsent() > 0) {
@@ -368,7 +259,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 			if (client.unsent() == 0) {
 				client.output.clear();
 				client.sent = 0;
-				fill_output(client);
+				dispatcher_.continue_recent(client);
 			}
 			continue;
 		}
@@ -381,7 +272,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 		return;
 	}
 	// Keep the buffer from growing by what has already been sent.
-	if (client.sent > kOutputChunk && client.sent * 2 > client.output.size()) {
+	if (client.sent > query::kOutputChunk && client.sent * 2 > client.output.size()) {
 		client.output.erase(0, client.sent);
 		client.sent = 0;
 	}
@@ -392,7 +283,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 bool QueryServer::answering() const
 {
 	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
-		const Client &client = *entry.second;
+		const query::Client &client = *entry.second;
 		return !client.dead && !client.follower && client.busy();
 	});
 }
@@ -411,7 +302,7 @@ void QueryServer::handle_ready(Clock::time_point now)
 		auto it = clients_.find(fd);
 		if (it == clients_.end() || it->second->dead)
 			continue;
-		Client &client = *it->second;
+		query::Client &client = *it->second;
 		if (ready[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			read_from(client, now);
 		else
@@ -430,7 +321,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 {
 	if (batch.empty() || clients_.empty())
 		return;
-	std::vector<Client *> followers;
+	std::vector<query::Client *> followers;
 	for (auto &[fd, client] : clients_) {
 		if (client->follower && !client->dead)
 			followers.push_back(client.get());
@@ -440,7 +331,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 	std::string line;
 	for (const ResetEvent &event : batch) {
 		line.clear();
-		for (Client *client : followers) {
+		for (query::Client *client : followers) {
 			if (client->dead || !client->filter.matches(event, output_.classify))
 				continue;
 			// Serialized once per event, only if someone wants it.
@@ -457,7 +348,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 			client->output += line;
 		}
 	}
-	for (Client *client : followers) {
+	for (query::Client *client : followers) {
 		if (!client->dead) {
 			flush(*client, now);
 			update_interest(*client);

@@ -6,21 +6,20 @@
 #pragma once
 
 #include "common/unique_fd.h"
-#include "daemon/query/limits.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
+#include "daemon/query/client.h"
+#include "daemon/query/dispatch.h"
+#include "daemon/query/limits.h"
 #include "daemon/query/request.h"
 #include "daemon/query/response.h"
 #include "daemon/query/unix_listener.h"
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,27 +71,24 @@ public:
 	const std::map<std::string, uint64_t> &dropped() const { return dropped_; }
 
 private:
-	struct Client;
-
 	void accept_clients(Clock::time_point now);
 	void refuse(int fd, std::string_view reason, query::ErrorCode code,
 	            std::string_view message);
-	void read_from(Client &client, Clock::time_point now);
-	void process_input(Client &client, Clock::time_point now);
-	void answer(Client &client, std::string_view line, Clock::time_point now);
-	void fill_output(Client &client);
-	void flush(Client &client, Clock::time_point now);
-	void update_interest(Client &client);
-	void drop(Client &client, std::string_view reason);
+	void read_from(query::Client &client, Clock::time_point now);
+	void process_input(query::Client &client, Clock::time_point now);
+	void answer(query::Client &client, std::string_view line, Clock::time_point now);
+	void flush(query::Client &client, Clock::time_point now);
+	void update_interest(query::Client &client);
+	void drop(query::Client &client, std::string_view reason);
 	void close_client(int fd);
 
 	QueryLimits limits_;
-	const EventStore &store_;
 	const OutputContext &output_;
 	Hooks hooks_;
+	query::Dispatcher dispatcher_;
 	UnixListener listener_;
 	UniqueFd epoll_;
-	std::unordered_map<int, std::unique_ptr<Client>> clients_;
+	std::unordered_map<int, std::unique_ptr<query::Client>> clients_;
 	std::vector<int> closing_;
 	std::map<std::string, uint64_t> dropped_;
 };
