@@ -6,6 +6,7 @@
 // 3 no daemon answering on the socket, 4 permission denied.
 #include "common/defaults.h"
 #include "common/json_text.h"
+#include "common/wire.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ namespace
 {
 
 using nlohmann::json;
+namespace wire = rstwatch::wire;
 
 enum ExitCode : int {
 	kSuccess = 0,
@@ -60,26 +62,26 @@ struct Filters {
 			// number, durations and times as strings.
 			if (!since->empty() && since->size() <= 12 &&
 			    since->find_first_not_of("0123456789") == std::string::npos)
-				request["since"] = std::stoull(*since);
+				request[wire::field::kSince] = std::stoull(*since);
 			else
-				request["since"] = *since;
+				request[wire::field::kSince] = *since;
 		}
 		if (after_id)
-			request["after_id"] = *after_id;
+			request[wire::field::kAfterId] = *after_id;
 		if (direction)
-			request["direction"] = *direction;
+			request[wire::field::kDirection] = *direction;
 		if (cause)
-			request["cause"] = *cause;
+			request[wire::field::kCause] = *cause;
 		if (pid)
-			request["pid"] = *pid;
+			request[wire::field::kPid] = *pid;
 		if (comm)
-			request["comm"] = *comm;
+			request[wire::field::kComm] = *comm;
 		if (local_port)
-			request["local_port"] = *local_port;
+			request[wire::field::kLocalPort] = *local_port;
 		if (remote_port)
-			request["remote_port"] = *remote_port;
+			request[wire::field::kRemotePort] = *remote_port;
 		if (address)
-			request["address"] = *address;
+			request[wire::field::kAddress] = *address;
 	}
 };
 
@@ -90,7 +92,7 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	                   "RFC 3339 time or Unix seconds");
 	command.add_option("--after-id", filters.after_id, "Only resets with a larger id");
 	command.add_option("--direction", filters.direction, "sent or received")
-	    ->check(CLI::IsMember({"sent", "received"}));
+	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
 	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
 	command.add_option("--pid", filters.pid, "Attributed to this process id");
 	command.add_option("--comm", filters.comm, "Attributed to this process name");
@@ -201,17 +203,20 @@ json parse_response(const std::string &line)
 	if (response.is_discarded() || !response.is_object())
 		throw Failure{kFailure,
 		              "rstwatchd sent something that is not JSON: " + line.substr(0, 200)};
-	if (response.value("ok", false))
+	if (response.value(wire::response::kOk, false))
 		return response;
-	std::string code = "internal", message = "no message";
-	if (response.contains("error") && response["error"].is_object()) {
-		code = response["error"].value("code", code);
-		message = response["error"].value("message", message);
+	std::string code = wire::error::kInternal, message = "no message";
+	if (response.contains(wire::response::kError) &&
+	    response[wire::response::kError].is_object()) {
+		const json &error = response[wire::response::kError];
+		code = error.value(wire::response::kCode, code);
+		message = error.value(wire::response::kMessage, message);
 	}
 	int exit_code = kFailure;
-	if (code == "bad_request" || code == "unknown_command" || code == "request_too_large")
+	if (code == wire::error::kBadRequest || code == wire::error::kUnknownCommand ||
+	    code == wire::error::kRequestTooLarge)
 		exit_code = kBadRequest;
-	else if (code == "permission_denied")
+	else if (code == wire::error::kPermissionDenied)
 		exit_code = kPermissionDenied;
 	throw Failure{exit_code, "rstwatchd: " + code + ": " + message};
 }
@@ -310,7 +315,7 @@ int run_recent(Connection &connection, json request, bool as_json)
 		// the daemon took to write them.
 		std::string line = send_request_raw(connection, request);
 		std::optional<rstwatch::ArrayMember> split =
-		    rstwatch::split_array_member(line, "events");
+		    rstwatch::split_array_member(line, wire::response::kEvents);
 		parse_response(split ? split->rest : line);
 		if (split) {
 			// stdout is line-buffered (for follow): hand it large
@@ -329,7 +334,7 @@ int run_recent(Connection &connection, json request, bool as_json)
 		return kSuccess;
 	}
 	json response = send_request(connection, request);
-	const json &events = response["events"];
+	const json &events = response[wire::response::kEvents];
 	if (events.empty()) {
 		std::puts("no resets match");
 		return kSuccess;
@@ -348,18 +353,18 @@ int run_top(Connection &connection, json request, bool as_json)
 		std::puts(response.dump().c_str());
 		return kSuccess;
 	}
-	const std::string by = response.value("by", "");
+	const std::string by = response.value(wire::field::kBy, "");
 	const json &groups = response["groups"];
 	if (groups.empty()) {
 		std::puts("no resets match");
 		return kSuccess;
 	}
 	std::vector<std::string> header;
-	if (by == "process")
+	if (by == wire::group_by::kProcess)
 		header = {"COMM", "PID"};
-	else if (by == "remote_address")
+	else if (by == wire::group_by::kRemoteAddress)
 		header = {"REMOTE ADDRESS"};
-	else if (by == "local_port")
+	else if (by == wire::group_by::kLocalPort)
 		header = {"LOCAL PORT"};
 	else
 		header = {"CAUSE"};
@@ -368,7 +373,7 @@ int run_top(Connection &connection, json request, bool as_json)
 	Table table(header);
 	for (const json &group : groups) {
 		std::vector<std::string> row;
-		if (by == "process") {
+		if (by == wire::group_by::kProcess) {
 			row = {group["comm"].is_null() ? "(unattributed)" : text(group["comm"]),
 			       text(group["pid"])};
 		} else {
@@ -387,7 +392,7 @@ int run_top(Connection &connection, json request, bool as_json)
 
 int run_stats(Connection &connection, bool as_json)
 {
-	json response = send_request(connection, {{"command", "stats"}});
+	json response = send_request(connection, {{wire::field::kCommand, wire::command::kStats}});
 	if (as_json) {
 		std::puts(response.dump().c_str());
 		return kSuccess;
@@ -410,7 +415,7 @@ int run_stats(Connection &connection, bool as_json)
 	                        text(store["newest_id"]) + ")"});
 	add("clients", response["clients"]);
 	add("followers", response["followers"]);
-	for (const char *direction : {"sent", "received"}) {
+	for (const char *direction : {wire::direction::kSent, wire::direction::kReceived}) {
 		for (const auto &[cause, count] : response["by_cause"][direction].items())
 			table.add({std::string(direction) + " " + cause, text(count)});
 	}
@@ -438,7 +443,7 @@ int run_follow(Connection &connection, json request, bool as_json)
 		json event = json::parse(*line, nullptr, false);
 		if (event.is_discarded() || !event.is_object())
 			continue;
-		if (event.contains("ok"))
+		if (event.contains(wire::response::kOk))
 			parse_response(*line); // an error line ends the stream
 		else
 			Table::print_row(event_row(event), widths);
@@ -454,7 +459,8 @@ void print_line(const std::string &name, const std::string &value)
 
 int run_explain(Connection &connection, uint64_t id, bool as_json)
 {
-	json response = send_request(connection, {{"command", "explain"}, {"id", id}});
+	json response = send_request(
+	    connection, {{wire::field::kCommand, wire::command::kExplain}, {wire::field::kId, id}});
 	if (as_json) {
 		std::puts(response.dump().c_str());
 		return kSuccess;
@@ -462,7 +468,8 @@ int run_explain(Connection &connection, uint64_t id, bool as_json)
 	const json &event = response["event"];
 	std::printf("reset %s at %s: %s %s %s %s\n", text(event["id"]).c_str(),
 	            text(event["timestamp"]).c_str(), text(event["direction"]).c_str(),
-	            text(event["local"]).c_str(), event["direction"] == "sent" ? "->" : "<-",
+	            text(event["local"]).c_str(),
+	            event["direction"] == wire::direction::kSent ? "->" : "<-",
 	            text(event["remote"]).c_str());
 	print_line("cause", text(event["cause"]));
 	std::string evidence;
@@ -519,24 +526,29 @@ int main(int argc, char **argv)
 
 	Filters filters;
 	size_t limit = 0;
-	std::string by = "process";
+	std::string by = wire::group_by::kProcess;
 	uint64_t id = 0;
 
-	CLI::App *recent = app.add_subcommand("recent", "The latest resets, oldest first");
+	CLI::App *recent =
+	    app.add_subcommand(wire::command::kRecent, "The latest resets, oldest first");
 	add_filter_options(*recent, filters);
 	recent->add_option("-n,--limit", limit, "How many (default 100, at most 10000)");
 	CLI::App *top = app.add_subcommand(
-	    "top", "Who sends or gets the most resets: resets grouped and counted");
+	    wire::command::kTop, "Who sends or gets the most resets: resets grouped and counted");
 	add_filter_options(*top, filters);
 	top->add_option("--by", by, "process, remote_address, local_port or cause")
-	    ->check(CLI::IsMember(
-	        {"process", "remote_address", "remote", "local_port", "port", "cause"}))
+	    ->check(
+	        CLI::IsMember({wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",
+	                       wire::group_by::kLocalPort, "port", wire::group_by::kCause}))
 	    ->capture_default_str();
 	top->add_option("-n,--limit", limit, "How many groups (default 10)");
-	CLI::App *stats = app.add_subcommand("stats", "Totals and the daemon's state");
-	CLI::App *follow = app.add_subcommand("follow", "Print resets as they happen");
+	CLI::App *stats =
+	    app.add_subcommand(wire::command::kStats, "Totals and the daemon's state");
+	CLI::App *follow =
+	    app.add_subcommand(wire::command::kFollow, "Print resets as they happen");
 	add_filter_options(*follow, filters);
-	CLI::App *explain = app.add_subcommand("explain", "Everything known about one reset");
+	CLI::App *explain =
+	    app.add_subcommand(wire::command::kExplain, "Everything known about one reset");
 	explain->add_option("id", id, "The reset's id (first column of recent)")->required();
 
 	try {
@@ -555,19 +567,19 @@ int main(int argc, char **argv)
 		json request;
 		filters.add_to(request);
 		if (limit)
-			request["limit"] = limit;
+			request[wire::field::kLimit] = limit;
 		if (*recent) {
-			request["command"] = "recent";
+			request[wire::field::kCommand] = wire::command::kRecent;
 			return run_recent(connection, request, as_json);
 		}
 		if (*top) {
-			request["command"] = "top";
-			request["by"] = by == "remote" ? "remote_address"
-			                : by == "port" ? "local_port"
-			                               : by;
+			request[wire::field::kCommand] = wire::command::kTop;
+			request[wire::field::kBy] = by == "remote" ? wire::group_by::kRemoteAddress
+			                            : by == "port" ? wire::group_by::kLocalPort
+			                                           : by;
 			return run_top(connection, request, as_json);
 		}
-		request["command"] = "follow";
+		request[wire::field::kCommand] = wire::command::kFollow;
 		return run_follow(connection, request, as_json);
 	} catch (const Failure &failure) {
 		std::fflush(stdout);

@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/json_text.h"
+#include "common/wire.h"
 #include "daemon/query/execute.h"
 
 #include <exception>
@@ -45,12 +46,13 @@ Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) con
 		case Command::Follow:
 			client.follower = true;
 			client.filter = request.filter;
-			client.output += ok_line({{"command", "follow"}});
+			client.output +=
+			    ok_line({{wire::response::kCommand, wire::command::kFollow}});
 			break;
 		case Command::Explain:
 			if (const ResetEvent *event = store_.find(request.id)) {
 				client.output +=
-				    ok_line({{"command", "explain"},
+				    ok_line({{wire::response::kCommand, wire::command::kExplain},
 				             {"event", event_to_json(*event, output_)}});
 			} else {
 				answer.ok = false;

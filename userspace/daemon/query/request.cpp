@@ -1,5 +1,6 @@
 #include "daemon/query/request.h"
 
+#include "common/wire.h"
 #include "daemon/query/digits.h"
 #include "daemon/query/time.h"
 
@@ -19,13 +20,10 @@ namespace
 
 using nlohmann::json;
 
-constexpr std::string_view kFilterFields[] = {"since", "after_id",   "direction",   "cause",  "pid",
-                                              "comm",  "local_port", "remote_port", "address"};
-
 bool is_filter_field(std::string_view field)
 {
-	return std::find(std::begin(kFilterFields), std::end(kFilterFields), field) !=
-	       std::end(kFilterFields);
+	return std::find(std::begin(wire::field::kFilters), std::end(wire::field::kFilters),
+	                 field) != std::end(wire::field::kFilters);
 }
 
 // The fields each command accepts besides "command"; anything else is a bad
@@ -40,29 +38,29 @@ struct CommandSpec {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {Command::Recent, "recent", true, true, false, false},
-    {Command::Top, "top", true, true, true, false},
-    {Command::Stats, "stats", false, false, false, false},
-    {Command::Follow, "follow", true, false, false, false},
-    {Command::Explain, "explain", false, false, false, true},
+    {Command::Recent, wire::command::kRecent, true, true, false, false},
+    {Command::Top, wire::command::kTop, true, true, true, false},
+    {Command::Stats, wire::command::kStats, false, false, false, false},
+    {Command::Follow, wire::command::kFollow, true, false, false, false},
+    {Command::Explain, wire::command::kExplain, false, false, false, true},
 };
 
 constexpr std::pair<GroupBy, std::string_view> kGroupBy[] = {
-    {GroupBy::RemoteAddress, "remote_address"},
-    {GroupBy::Process, "process"},
-    {GroupBy::LocalPort, "local_port"},
-    {GroupBy::Cause, "cause"},
+    {GroupBy::RemoteAddress, wire::group_by::kRemoteAddress},
+    {GroupBy::Process, wire::group_by::kProcess},
+    {GroupBy::LocalPort, wire::group_by::kLocalPort},
+    {GroupBy::Cause, wire::group_by::kCause},
 };
 
 constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
-    {ErrorCode::BadRequest, "bad_request"},
-    {ErrorCode::UnknownCommand, "unknown_command"},
-    {ErrorCode::NotFound, "not_found"},
-    {ErrorCode::RequestTooLarge, "request_too_large"},
-    {ErrorCode::PermissionDenied, "permission_denied"},
-    {ErrorCode::TooManyClients, "too_many_clients"},
-    {ErrorCode::Timeout, "timeout"},
-    {ErrorCode::Internal, "internal"},
+    {ErrorCode::BadRequest, wire::error::kBadRequest},
+    {ErrorCode::UnknownCommand, wire::error::kUnknownCommand},
+    {ErrorCode::NotFound, wire::error::kNotFound},
+    {ErrorCode::RequestTooLarge, wire::error::kRequestTooLarge},
+    {ErrorCode::PermissionDenied, wire::error::kPermissionDenied},
+    {ErrorCode::TooManyClients, wire::error::kTooManyClients},
+    {ErrorCode::Timeout, wire::error::kTimeout},
+    {ErrorCode::Internal, wire::error::kInternal},
 };
 
 // What a client sent, quoted back in an error: bounded, and made valid
@@ -137,50 +135,50 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 {
 	std::string text;
 	uint64_t number = 0;
-	if (field == "since") {
+	if (field == wire::field::kSince) {
 		int64_t since = 0;
 		if (auto error = read_since(value, now_ns, since))
 			return error;
 		filter.since_ns = since;
-	} else if (field == "after_id") {
+	} else if (field == wire::field::kAfterId) {
 		if (auto error =
 		        read_uint(value, field, 0, std::numeric_limits<uint64_t>::max(), number))
 			return error;
 		filter.after_id = number;
-	} else if (field == "direction") {
+	} else if (field == wire::field::kDirection) {
 		if (auto error = read_string(value, field, text))
 			return error;
-		if (text == "sent")
+		if (text == wire::direction::kSent)
 			filter.direction = RSTWATCH_DIR_SENT;
-		else if (text == "received")
+		else if (text == wire::direction::kReceived)
 			filter.direction = RSTWATCH_DIR_RECEIVED;
 		else
 			return bad("direction must be \"sent\" or \"received\", not " +
 			           echoed(text));
-	} else if (field == "cause") {
+	} else if (field == wire::field::kCause) {
 		if (auto error = read_string(value, field, text))
 			return error;
 		std::optional<Cause> cause = parse_cause(text);
 		if (!cause)
 			return bad("unknown cause " + echoed(text));
 		filter.cause = *cause;
-	} else if (field == "pid") {
+	} else if (field == wire::field::kPid) {
 		if (auto error =
 		        read_uint(value, field, 1, std::numeric_limits<uint32_t>::max(), number))
 			return error;
 		filter.pid = static_cast<uint32_t>(number);
-	} else if (field == "comm") {
+	} else if (field == wire::field::kComm) {
 		if (auto error = read_string(value, field, text))
 			return error;
 		if (text.empty() || text.size() >= RSTWATCH_COMM_LEN)
 			return bad("comm must be 1 to 15 bytes, as the kernel keeps it");
 		filter.comm = std::move(text);
-	} else if (field == "local_port" || field == "remote_port") {
+	} else if (field == wire::field::kLocalPort || field == wire::field::kRemotePort) {
 		if (auto error = read_uint(value, field, 0, 65535, number))
 			return error;
-		(field == "local_port" ? filter.local_port : filter.remote_port) =
+		(field == wire::field::kLocalPort ? filter.local_port : filter.remote_port) =
 		    static_cast<uint16_t>(number);
-	} else if (field == "address") {
+	} else if (field == wire::field::kAddress) {
 		if (auto error = read_string(value, field, text))
 			return error;
 		filter.address = AddressPrefix::parse(text);
@@ -195,7 +193,7 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 {
 	if (!request.is_object())
 		return bad("a request is one JSON object per line");
-	auto command_field = request.find("command");
+	auto command_field = request.find(wire::field::kCommand);
 	if (command_field == request.end())
 		return bad("the request has no \"command\"");
 	if (!command_field->is_string())
@@ -216,18 +214,18 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	out.limit = spec->command == Command::Top ? kDefaultTopLimit : kDefaultRecentLimit;
 	bool have_id = false;
 	for (const auto &[field, value] : request.items()) {
-		if (field == "command")
+		if (field == wire::field::kCommand)
 			continue;
 		if (spec->filters && is_filter_field(field)) {
 			if (auto error = read_filter_field(field, value, now_ns, out.filter))
 				return *error;
-		} else if (spec->limit && field == "limit") {
+		} else if (spec->limit && field == wire::field::kLimit) {
 			uint64_t limit = 0;
 			size_t max = spec->command == Command::Top ? kMaxTopLimit : kMaxRecentLimit;
 			if (auto error = read_uint(value, field, 1, max, limit))
 				return *error;
 			out.limit = static_cast<size_t>(limit);
-		} else if (spec->by && field == "by") {
+		} else if (spec->by && field == wire::field::kBy) {
 			std::string text;
 			if (auto error = read_string(value, field, text))
 				return *error;
@@ -237,7 +235,7 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 				           "cause, not " +
 				           echoed(text));
 			out.by = *by;
-		} else if (spec->id && field == "id") {
+		} else if (spec->id && field == wire::field::kId) {
 			if (auto error = read_uint(value, field, 1,
 			                           std::numeric_limits<uint64_t>::max(), out.id))
 				return *error;
@@ -298,7 +296,7 @@ std::string_view error_code_name(ErrorCode code)
 		if (value == code)
 			return name;
 	}
-	return "internal";
+	return wire::error::kInternal;
 }
 
 std::optional<AddressPrefix> AddressPrefix::parse(std::string_view text)

@@ -1,5 +1,6 @@
 #include "daemon/query/response.h"
 
+#include "common/wire.h"
 #include "core/reset_event.h"
 #include "daemon/query/time.h"
 
@@ -11,8 +12,9 @@ using nlohmann::json;
 std::string error_line(ErrorCode code, std::string_view message)
 {
 	json body;
-	body["ok"] = false;
-	body["error"] = {{"code", error_code_name(code)}, {"message", message}};
+	body[wire::response::kOk] = false;
+	body[wire::response::kError] = {{wire::response::kCode, error_code_name(code)},
+	                                {wire::response::kMessage, message}};
 	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
 	line.push_back('\n');
 	return line;
@@ -25,7 +27,7 @@ std::string error_line(const RequestError &error)
 
 std::string ok_line(json body)
 {
-	body["ok"] = true;
+	body[wire::response::kOk] = true;
 	std::string line = body.dump(-1, ' ', false, json::error_handler_t::replace);
 	line.push_back('\n');
 	return line;
@@ -33,14 +35,16 @@ std::string ok_line(json body)
 
 std::string recent_response_head(size_t count)
 {
-	return "{\"ok\":true,\"command\":\"recent\",\"count\":" + std::to_string(count) +
-	       ",\"events\":[";
+	// {"ok":true,"command":"recent","count":N,"events":[
+	return std::string("{\"") + wire::response::kOk + "\":true,\"" + wire::response::kCommand +
+	       "\":\"" + wire::command::kRecent + "\",\"count\":" + std::to_string(count) + ",\"" +
+	       wire::response::kEvents + "\":[";
 }
 
 json top_to_json(const TopResult &result)
 {
 	json body;
-	body["command"] = "top";
+	body[wire::response::kCommand] = wire::command::kTop;
 	body["by"] = group_by_name(result.by);
 	body["matched"] = result.matched;
 	body["group_count"] = result.group_count;
@@ -84,7 +88,7 @@ json top_to_json(const TopResult &result)
 json stats_to_json(const DaemonStats &stats)
 {
 	json body;
-	body["command"] = "stats";
+	body[wire::response::kCommand] = wire::command::kStats;
 	body["version"] = stats.version;
 	body["protocol"] = kProtocolVersion;
 	body["started"] = format_timestamp(stats.started_ns);
@@ -102,7 +106,8 @@ json stats_to_json(const DaemonStats &stats)
 			if (count)
 				causes[std::string(cause_name(cause))] = count;
 		}
-		by_cause[direction == 0 ? "sent" : "received"] = std::move(causes);
+		by_cause[direction == 0 ? wire::direction::kSent : wire::direction::kReceived] =
+		    std::move(causes);
 	}
 	body["by_cause"] = std::move(by_cause);
 	body["store"] = {{"events", stats.store_size},
