@@ -4,10 +4,28 @@
 #include "core/reset_event.h"
 #include "daemon/query/time.h"
 
+#include <algorithm>
+
 namespace rstwatch::query
 {
 
 using nlohmann::json;
+
+namespace
+{
+
+// The counts that are not zero, keyed by cause name.
+json cause_counts(const std::array<uint64_t, kCauseCount> &counts)
+{
+	json causes = json::object();
+	for (Cause cause : all_causes()) {
+		if (uint64_t count = counts[static_cast<size_t>(cause)])
+			causes[std::string(cause_name(cause))] = count;
+	}
+	return causes;
+}
+
+} // namespace
 
 std::string error_line(ErrorCode code, std::string_view message)
 {
@@ -45,7 +63,7 @@ json top_to_json(const TopResult &result)
 {
 	json body;
 	body[wire::response::kCommand] = wire::command::kTop;
-	body["by"] = group_by_name(result.by);
+	body[wire::field::kBy] = group_by_name(result.by);
 	body["matched"] = result.matched;
 	body["group_count"] = result.group_count;
 	json groups = json::array();
@@ -55,17 +73,11 @@ json top_to_json(const TopResult &result)
 		row["count"] = group.count;
 		row["sent"] = group.sent;
 		row["received"] = group.received;
-		json causes = json::object();
-		size_t top_cause = 0;
-		for (size_t i = 0; i < group.by_cause.size(); i++) {
-			if (!group.by_cause[i])
-				continue;
-			causes[std::string(cause_name(static_cast<Cause>(i)))] = group.by_cause[i];
-			if (group.by_cause[i] > group.by_cause[top_cause] ||
-			    !group.by_cause[top_cause])
-				top_cause = i;
-		}
-		row["causes"] = std::move(causes);
+		row["causes"] = cause_counts(group.by_cause);
+		// The first of the largest, so a tie goes to the earlier cause.
+		size_t top_cause = static_cast<size_t>(
+		    std::max_element(group.by_cause.begin(), group.by_cause.end()) -
+		    group.by_cause.begin());
 		row["top_cause"] = cause_name(static_cast<Cause>(top_cause));
 		row["last_seen"] = format_timestamp(group.last_seen_ns);
 		row["last_id"] = group.last_id;
@@ -99,16 +111,8 @@ json stats_to_json(const DaemonStats &stats)
 	body["sent"] = stats.sent;
 	body["received"] = stats.received;
 	json by_cause = json::object();
-	for (size_t direction = 0; direction < 2; direction++) {
-		json causes = json::object();
-		for (Cause cause : all_causes()) {
-			uint64_t count = stats.by_cause[direction][static_cast<size_t>(cause)];
-			if (count)
-				causes[std::string(cause_name(cause))] = count;
-		}
-		by_cause[direction == 0 ? wire::direction::kSent : wire::direction::kReceived] =
-		    std::move(causes);
-	}
+	by_cause[wire::direction::kSent] = cause_counts(stats.by_cause[0]);
+	by_cause[wire::direction::kReceived] = cause_counts(stats.by_cause[1]);
 	body["by_cause"] = std::move(by_cause);
 	body["store"] = {{"events", stats.store_size},
 	                 {"capacity", stats.store_capacity},
