@@ -25,22 +25,18 @@ void Filters::add_to(json &request) const
 		else
 			request[wire::field::kSince] = *since;
 	}
-	if (after_id)
-		request[wire::field::kAfterId] = *after_id;
-	if (direction)
-		request[wire::field::kDirection] = *direction;
-	if (cause)
-		request[wire::field::kCause] = *cause;
-	if (pid)
-		request[wire::field::kPid] = *pid;
-	if (comm)
-		request[wire::field::kComm] = *comm;
-	if (local_port)
-		request[wire::field::kLocalPort] = *local_port;
-	if (remote_port)
-		request[wire::field::kRemotePort] = *remote_port;
-	if (address)
-		request[wire::field::kAddress] = *address;
+	auto add_if_given = [&request](const char *field, const auto &value) {
+		if (value)
+			request[field] = *value;
+	};
+	add_if_given(wire::field::kAfterId, after_id);
+	add_if_given(wire::field::kDirection, direction);
+	add_if_given(wire::field::kCause, cause);
+	add_if_given(wire::field::kPid, pid);
+	add_if_given(wire::field::kComm, comm);
+	add_if_given(wire::field::kLocalPort, local_port);
+	add_if_given(wire::field::kRemotePort, remote_port);
+	add_if_given(wire::field::kAddress, address);
 }
 
 namespace
@@ -72,6 +68,13 @@ std::vector<std::string> event_row(const json &event)
 	        text(event["direction"]), text(event["local"]),
 	        text(event["remote"]),    text(event["cause"]),
 	        text(event["pid"]),       text(event["comm"])};
+}
+
+// --json for the answers that are one object: the daemon's, as it is.
+int print_json(const json &response)
+{
+	std::puts(response.dump().c_str());
+	return kSuccess;
 }
 
 int run_recent(Connection &connection, const json &request, bool as_json)
@@ -116,10 +119,8 @@ int run_recent(Connection &connection, const json &request, bool as_json)
 int run_top(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
-	if (as_json) {
-		std::puts(response.dump().c_str());
-		return kSuccess;
-	}
+	if (as_json)
+		return print_json(response);
 	const std::string by = response.value(wire::field::kBy, "");
 	const json &groups = response["groups"];
 	if (groups.empty()) {
@@ -160,10 +161,8 @@ int run_top(Connection &connection, const json &request, bool as_json)
 int run_stats(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
-	if (as_json) {
-		std::puts(response.dump().c_str());
-		return kSuccess;
-	}
+	if (as_json)
+		return print_json(response);
 	Table table;
 	auto add = [&](const std::string &name, const json &value) {
 		table.add({name, text(value)});
@@ -227,10 +226,8 @@ void print_line(const std::string &name, const std::string &value)
 int run_explain(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
-	if (as_json) {
-		std::puts(response.dump().c_str());
-		return kSuccess;
-	}
+	if (as_json)
+		return print_json(response);
 	const json &event = response["event"];
 	std::printf("reset %s at %s: %s %s %s %s\n", text(event["id"]).c_str(),
 	            text(event["timestamp"]).c_str(), text(event["direction"]).c_str(),
