@@ -1,10 +1,10 @@
 #include "cli/connection.h"
 
+#include "common/unix_address.h"
 #include "common/wire.h"
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
@@ -30,12 +30,10 @@ Connection::Connection(const std::string &path, int timeout_ms) : timeout_ms_(ti
 	fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	if (!fd_)
 		throw Failure{kFailure, std::string("socket: ") + strerror(errno)};
-	sockaddr_un address{};
-	address.sun_family = AF_UNIX;
-	if (path.size() >= sizeof(address.sun_path))
+	std::optional<sockaddr_un> address = unix_socket_address(path);
+	if (!address)
 		throw Failure{kBadRequest, "socket path too long: " + path};
-	std::memcpy(address.sun_path, path.data(), path.size());
-	if (connect(fd_.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0) {
+	if (connect(fd_.get(), reinterpret_cast<sockaddr *>(&*address), sizeof(*address)) != 0) {
 		int error = errno;
 		if (error == EACCES || error == EPERM)
 			throw Failure{kPermissionDenied,

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/unix_address.h"
 
 #include <grp.h>
 #include <sys/socket.h>
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -79,17 +79,9 @@ void prepare_directory(const std::filesystem::path &directory, std::optional<gid
 		             " to the socket group: " + errno_text(errno));
 }
 
-sockaddr_un socket_address(const std::string &path)
-{
-	sockaddr_un address{};
-	address.sun_family = AF_UNIX;
-	std::memcpy(address.sun_path, path.data(), path.size());
-	return address;
-}
-
 // A socket file left by a daemon that did not exit cleanly is removed; one
 // that still answers belongs to a running daemon and is left alone.
-void remove_stale_socket(const std::string &path)
+void remove_stale_socket(const std::string &path, const sockaddr_un &address)
 {
 	struct stat info {
 	};
@@ -98,9 +90,8 @@ void remove_stale_socket(const std::string &path)
 	if (!S_ISSOCK(info.st_mode))
 		throw Error(path + " exists and is not a socket; refusing to replace it");
 	UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	sockaddr_un address = socket_address(path);
-	if (probe &&
-	    connect(probe.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0)
+	if (probe && connect(probe.get(), reinterpret_cast<const sockaddr *>(&address),
+	                     sizeof(address)) == 0)
 		throw Error("another rstwatchd is already answering on " + path);
 	if (unlink(path.c_str()) != 0 && errno != ENOENT)
 		throw Error("cannot remove the stale socket " + path + ": " + errno_text(errno));
@@ -110,19 +101,23 @@ void remove_stale_socket(const std::string &path)
 
 UnixListener::UnixListener(const std::string &path, const std::string &group) : path_(path)
 {
+	// The settings refuse such a path already; this keeps the copy into
+	// sun_path safe whoever constructs a listener.
+	std::optional<sockaddr_un> address = unix_socket_address(path);
+	if (!address)
+		throw Error("query socket path " + path + " is too long for a unix socket");
 	group_ = find_group(group);
 	if (group_)
 		group_name_ = group;
 
 	std::filesystem::path socket_path(path);
 	prepare_directory(socket_path.parent_path(), group_);
-	remove_stale_socket(path);
+	remove_stale_socket(path, *address);
 
 	fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 	if (!fd_)
 		throw Error("cannot create the query socket: " + errno_text(errno));
-	sockaddr_un address = socket_address(path);
-	if (bind(fd_.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
+	if (bind(fd_.get(), reinterpret_cast<sockaddr *>(&*address), sizeof(*address)) != 0)
 		throw Error("cannot bind the query socket " + path + ": " + errno_text(errno));
 	// Until listen() nobody can connect, so the file's mode and group are
 	// right before the first client can reach it, whatever the umask was.
