@@ -1,7 +1,8 @@
 // The request parser against hostile input: random bytes, mutated valid
 // requests and random JSON objects built from the protocol's own field names.
 // Deterministic (fixed seed), so a failure names an input that reproduces.
-#include "daemon/query/query_protocol.h"
+#include "daemon/query/request.h"
+#include "daemon/query/response.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>
@@ -216,33 +217,6 @@ TEST(QueryFuzz, RandomObjectsFromProtocolFieldsParseOrFailCleanly)
 	}
 	EXPECT_GT(outcome.requests, 1000u);
 	EXPECT_GT(outcome.errors, 1000u);
-}
-
-// The fast serializer responses are built with writes exactly what the
-// library would, invalid UTF-8 and control characters included.
-TEST(QueryFuzz, CompactJsonIsByteForByteTheLibrarysDump)
-{
-	std::mt19937_64 random(0x5eed0004);
-	for (int i = 0; i < 20000; i++) {
-		json value = json::object();
-		for (int fields = static_cast<int>(random() % 6); fields > 0; fields--) {
-			std::string key = random() % 4 == 0
-			                      ? random_bytes(random, 8)
-			                      : kFieldNames[random() % kFieldNames.size()];
-			value[key] = random() % 3 == 0 ? json(random_bytes(random, 20))
-			                               : random_value(random, 0);
-		}
-		std::string fast;
-		append_compact_json(fast, value);
-		ASSERT_EQ(fast, value.dump(-1, ' ', false, json::error_handler_t::replace));
-	}
-	OutputContext output{ReasonNames({"NOT_SPECIFIED", "NO_SOCKET"}),
-	                     make_classify_config({"NOT_SPECIFIED", "NO_SOCKET"}, 1000)};
-	ResetEvent event = test::make_event({.comm = "we\"ird\xff\x01", .pid = 7});
-	json expected = event_to_json(event, output);
-	std::string fast;
-	append_compact_json(fast, expected);
-	EXPECT_EQ(fast, expected.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 TEST(QueryFuzz, DeepNestingAndHugeInputAreRejected)

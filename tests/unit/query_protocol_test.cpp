@@ -1,4 +1,8 @@
-#include "daemon/query/query_protocol.h"
+#include "core/event_format.h"
+#include "daemon/query/execute.h"
+#include "daemon/query/request.h"
+#include "daemon/query/response.h"
+#include "daemon/query/time.h"
 #include "query_test_events.h"
 
 #include <gtest/gtest.h>

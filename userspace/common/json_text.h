@@ -120,11 +120,4 @@ struct ArrayMember {
 };
 std::optional<ArrayMember> split_array_member(std::string_view text, std::string_view key);
 
-template <typename Integer> void append_json_integer(std::string &out, Integer value)
-{
-	char digits[24];
-	auto result = std::to_chars(digits, digits + sizeof(digits), value);
-	out.append(digits, result.ptr);
-}
-
 } // namespace rstwatch

@@ -1,21 +1,13 @@
 #include "daemon/query/query_server.h"
 
-#include "common/clock.h"
 #include "common/error.h"
-#include "common/log.h"
 
-#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <ctime>
-#include <filesystem>
 
 namespace rstwatch
 {
@@ -23,180 +15,32 @@ namespace rstwatch
 namespace
 {
 
-// How much of a recent response is serialized ahead of the socket: enough
-// to keep it busy, little enough that a large answer never sits in memory.
-constexpr size_t kOutputChunk = 64 * 1024;
-constexpr int kBacklog = 64;
 // Per wake-up, so a flood of connections or bytes cannot keep the loop from
 // getting back to the ring buffer; the rest waits for the next round.
 constexpr int kAcceptsPerWake = 64;
 constexpr int kReadsPerWake = 16;
 
-std::optional<gid_t> find_group(const std::string &name)
-{
-	if (name.empty())
-		return std::nullopt;
-	std::vector<char> buffer(4096);
-	group entry{};
-	group *found = nullptr;
-	while (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
-	       buffer.size() < (1u << 20))
-		buffer.resize(buffer.size() * 2);
-	if (!found)
-		return std::nullopt;
-	return found->gr_gid;
-}
-
-// The runtime directory: created 0750 when missing. An existing one that is
-// ours and closed to others (systemd's RuntimeDirectory=, root:root 0750) is
-// given to the socket group so its members can reach the socket; any other
-// existing directory (/tmp, /run) is left exactly as it is.
-void prepare_directory(const std::filesystem::path &directory, std::optional<gid_t> group)
-{
-	struct stat info {
-	};
-	if (stat(directory.c_str(), &info) == 0) {
-		if (!S_ISDIR(info.st_mode))
-			throw Error("query socket directory " + directory.string() +
-			            " exists and is not a directory");
-		bool private_to_us = info.st_uid == geteuid() && (info.st_mode & 0007) == 0;
-		if (group && private_to_us && info.st_gid != *group) {
-			if (chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0 ||
-			    chmod(directory.c_str(), (info.st_mode & 07777) | 0050) != 0)
-				fprintf(
-				    stderr,
-				    "rstwatchd: warning: cannot give %s to the socket group: %s\n",
-				    directory.c_str(), errno_text(errno).c_str());
-		}
-		return;
-	}
-	if (errno != ENOENT)
-		throw Error("cannot inspect query socket directory " + directory.string() + ": " +
-		            errno_text(errno));
-	std::error_code ec;
-	std::filesystem::create_directories(directory.parent_path(), ec);
-	if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST)
-		throw Error("cannot create query socket directory " + directory.string() + ": " +
-		            errno_text(errno));
-	// mkdir applies the umask; the mode must not depend on it.
-	if (chmod(directory.c_str(), 0750) != 0)
-		throw Error("cannot set the mode of " + directory.string() + ": " +
-		            errno_text(errno));
-	if (group && chown(directory.c_str(), static_cast<uid_t>(-1), *group) != 0)
-		log::warning("cannot give " + directory.string() + " to the socket group: " +
-		             errno_text(errno));
-}
-
-sockaddr_un socket_address(const std::string &path)
-{
-	sockaddr_un address{};
-	address.sun_family = AF_UNIX;
-	std::memcpy(address.sun_path, path.data(), path.size());
-	return address;
-}
-
-// A socket file left by a daemon that did not exit cleanly is removed; one
-// that still answers belongs to a running daemon and is left alone.
-void remove_stale_socket(const std::string &path)
-{
-	struct stat info {
-	};
-	if (lstat(path.c_str(), &info) != 0)
-		return;
-	if (!S_ISSOCK(info.st_mode))
-		throw Error(path + " exists and is not a socket; refusing to replace it");
-	UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	sockaddr_un address = socket_address(path);
-	if (probe &&
-	    connect(probe.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0)
-		throw Error("another rstwatchd is already answering on " + path);
-	if (unlink(path.c_str()) != 0 && errno != ENOENT)
-		throw Error("cannot remove the stale socket " + path + ": " + errno_text(errno));
-}
-
 } // namespace
-
-struct QueryServer::Client {
-	UniqueFd fd;
-	uid_t uid = 0;
-	pid_t pid = 0;
-	std::string input;
-	bool input_closed = false;
-	std::string output;
-	size_t sent = 0;
-	// A recent response still being written: copies of the selected
-	// events (the store may forget them meanwhile), serialized by chunks.
-	std::vector<ResetEvent> pending;
-	size_t next_pending = 0;
-	bool recent_in_progress = false;
-	bool follower = false;
-	query::EventFilter filter;
-	bool close_after_flush = false;
-	bool dead = false;
-	Clock::time_point read_deadline{};
-	Clock::time_point last_progress{};
-	uint32_t interest = 0;
-
-	size_t unsent() const { return output.size() - sent; }
-	bool busy() const { return unsent() > 0 || recent_in_progress; }
-};
 
 QueryServer::QueryServer(const std::string &path, const std::string &group, QueryLimits limits,
                          const EventStore &store, const OutputContext &output, Hooks hooks)
-    : path_(path), limits_(limits), store_(store), output_(output), hooks_(std::move(hooks))
+    : limits_(limits), output_(output), hooks_(std::move(hooks)),
+      dispatcher_(store, output, hooks_.stats), listener_(path, group)
 {
-	group_ = find_group(group);
-	if (group_)
-		group_name_ = group;
-
-	std::filesystem::path socket_path(path);
-	prepare_directory(socket_path.parent_path(), group_);
-	remove_stale_socket(path);
-
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
 	if (!epoll_)
 		throw Error("epoll_create1 failed: " + errno_text(errno));
-	listener_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-	if (!listener_)
-		throw Error("cannot create the query socket: " + errno_text(errno));
-	sockaddr_un address = socket_address(path);
-	if (bind(listener_.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
-		throw Error("cannot bind the query socket " + path + ": " + errno_text(errno));
-	// Until listen() nobody can connect, so the file's mode and group are
-	// right before the first client can reach it, whatever the umask was.
-	if (chmod(path.c_str(), 0660) != 0)
-		throw Error("cannot set the mode of " + path + ": " + errno_text(errno));
-	if (group_ && chown(path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
-		log::warning("cannot give " + path + " to group " + group + " (" + errno_text(errno) +
-		             "): only root can query");
-		group_.reset();
-		group_name_.clear();
-	}
-	struct stat info {
-	};
-	if (lstat(path.c_str(), &info) == 0) {
-		socket_dev_ = info.st_dev;
-		socket_ino_ = info.st_ino;
-	}
-	if (listen(listener_.get(), kBacklog) != 0)
-		throw Error("cannot listen on " + path + ": " + errno_text(errno));
-
 	epoll_event event{};
 	event.events = EPOLLIN;
-	event.data.fd = listener_.get();
-	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), &event) != 0)
+	event.data.fd = listener_.fd();
+	if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.fd(), &event) != 0)
 		throw Error("epoll_ctl on the query socket failed: " + errno_text(errno));
 }
 
+// Clients first: they are gone before the socket file is.
 QueryServer::~QueryServer()
 {
 	clients_.clear();
-	// Only our own socket: a daemon started after us may own the path now.
-	struct stat info {
-	};
-	if (lstat(path_.c_str(), &info) == 0 && info.st_dev == socket_dev_ &&
-	    info.st_ino == socket_ino_)
-		unlink(path_.c_str());
 }
 
 size_t QueryServer::followers() const
@@ -204,27 +48,6 @@ size_t QueryServer::followers() const
 	return static_cast<size_t>(
 	    std::count_if(clients_.begin(), clients_.end(),
 	                  [](const auto &entry) { return entry.second->follower; }));
-}
-
-bool QueryServer::peer_allowed(int fd, uid_t uid, gid_t gid) const
-{
-	if (uid == 0 || uid == geteuid())
-		return true;
-	if (!group_)
-		return false;
-	if (gid == *group_)
-		return true;
-	std::vector<gid_t> groups(64);
-	socklen_t length = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0) {
-		if (errno != ERANGE)
-			return false;
-		groups.resize(length / sizeof(gid_t));
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &length) != 0)
-			return false;
-	}
-	groups.resize(length / sizeof(gid_t));
-	return std::find(groups.begin(), groups.end(), *group_) != groups.end();
 }
 
 void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
@@ -243,7 +66,7 @@ void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
 void QueryServer::accept_clients(Clock::time_point now)
 {
 	for (int accepted = 0; accepted < kAcceptsPerWake; accepted++) {
-		int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -257,12 +80,12 @@ void QueryServer::accept_clients(Clock::time_point now)
 			close(fd);
 			continue;
 		}
-		if (!peer_allowed(fd, peer.uid, peer.gid)) {
+		if (!listener_.peer_allowed(fd, peer.uid, peer.gid)) {
 			refuse(fd, "permission_denied", query::ErrorCode::PermissionDenied,
 			       "uid " + std::to_string(peer.uid) + " may not query rstwatchd" +
-			           (group_name_.empty()
+			           (listener_.group().empty()
 			                ? std::string(" (only root may)")
-			                : " (only root and group " + group_name_ + " may)"));
+			                : " (only root and group " + listener_.group() + " may)"));
 			continue;
 		}
 		if (clients_.size() >= limits_.max_clients) {
@@ -281,7 +104,7 @@ void QueryServer::accept_clients(Clock::time_point now)
 			           std::to_string(same_uid) + " clients connected");
 			continue;
 		}
-		auto client = std::make_unique<Client>();
+		auto client = std::make_unique<query::Client>();
 		client->fd.reset(fd);
 		client->uid = peer.uid;
 		client->pid = peer.pid;
@@ -297,7 +120,7 @@ void QueryServer::accept_clients(Clock::time_point now)
 	}
 }
 
-void QueryServer::drop(Client &client, std::string_view reason)
+void QueryServer::drop(query::Client &client, std::string_view reason)
 {
 	if (client.dead)
 		return;
@@ -316,7 +139,7 @@ void QueryServer::close_client(int fd)
 	clients_.erase(fd);
 }
 
-void QueryServer::update_interest(Client &client)
+void QueryServer::update_interest(query::Client &client)
 {
 	if (client.dead)
 		return;
@@ -337,7 +160,7 @@ void QueryServer::update_interest(Client &client)
 		client.interest = want;
 }
 
-void QueryServer::read_from(Client &client, Clock::time_point now)
+void QueryServer::read_from(query::Client &client, Clock::time_point now)
 {
 	char buffer[4096];
 	// Reading stops past the request limit; process_input reports it.
@@ -363,7 +186,7 @@ void QueryServer::read_from(Client &client, Clock::time_point now)
 	process_input(client, now);
 }
 
-void QueryServer::process_input(Client &client, Clock::time_point now)
+void QueryServer::process_input(query::Client &client, Clock::time_point now)
 {
 	while (!client.dead) {
 		flush(client, now);
@@ -415,95 +238,16 @@ void QueryServer::process_input(Client &client, Clock::time_point now)
 	update_interest(client);
 }
 
-void QueryServer::answer(Client &client, std::string_view line, Clock::time_point now)
+void QueryServer::answer(query::Client &client, std::string_view line, Clock::time_point now)
 {
-	query::ParseResult parsed = query::parse_request(line, realtime_now_ns());
-	if (const auto *error = std::get_if<query::RequestError>(&parsed)) {
-		client.output += query::error_line(*error);
-		if (hooks_.served)
-			hooks_.served("invalid", false);
-		return;
-	}
-	const query::Request &request = std::get<query::Request>(parsed);
-	std::string_view command = query::command_name(request.command);
-	bool ok = true;
-	try {
-		switch (request.command) {
-		case query::Command::Recent: {
-			std::vector<const ResetEvent *> selected = query::select_recent(
-			    store_, request.filter, request.limit, output_.classify);
-			client.pending.reserve(selected.size());
-			for (const ResetEvent *event : selected)
-				client.pending.push_back(*event);
-			client.next_pending = 0;
-			client.recent_in_progress = true;
-			client.output += query::recent_response_head(client.pending.size());
-			fill_output(client);
-			break;
-		}
-		case query::Command::Top:
-			client.output += query::ok_line(query::top_to_json(query::aggregate_top(
-			    store_, request.filter, request.by, request.limit, output_.classify)));
-			break;
-		case query::Command::Stats:
-			client.output += query::ok_line(query::stats_to_json(
-			    hooks_.stats ? hooks_.stats() : query::DaemonStats{}));
-			break;
-		case query::Command::Follow:
-			client.follower = true;
-			client.filter = request.filter;
-			client.output += query::ok_line({{"command", "follow"}});
-			break;
-		case query::Command::Explain:
-			if (const ResetEvent *event = store_.find(request.id)) {
-				client.output +=
-				    query::ok_line({{"command", "explain"},
-				                    {"event", event_to_json(*event, output_)}});
-			} else {
-				ok = false;
-				client.output += query::error_line(
-				    query::ErrorCode::NotFound,
-				    "no event " + std::to_string(request.id) +
-				        " in the store (it holds ids " +
-				        std::to_string(store_.oldest_id()) + " to " +
-				        std::to_string(store_.newest_id()) + ")");
-			}
-			break;
-		}
-	} catch (const std::exception &e) {
-		ok = false;
-		client.pending.clear();
-		client.recent_in_progress = false;
-		client.output += query::error_line(query::ErrorCode::Internal, e.what());
-	}
-	client.last_progress = now;
+	query::Dispatcher::Answer answer = dispatcher_.answer(client, line);
+	if (answer.parsed)
+		client.last_progress = now;
 	if (hooks_.served)
-		hooks_.served(command, ok);
+		hooks_.served(answer.command, answer.ok);
 }
 
-void QueryServer::fill_output(Client &client)
-{
-	if (!client.recent_in_progress)
-		return;
-	{
-		JsonAppender out(client.output);
-		while (out.size() - client.sent < kOutputChunk &&
-		       client.next_pending < client.pending.size()) {
-			if (client.next_pending > 0)
-				out.raw(',');
-			append_event_json(out, client.pending[client.next_pending], output_);
-			client.next_pending++;
-		}
-	}
-	if (client.next_pending == client.pending.size()) {
-		client.output += query::kRecentResponseTail;
-		client.recent_in_progress = false;
-		client.pending.clear();
-		client.pending.shrink_to_fit();
-	}
-}
-
-void QueryServer::flush(Client &client, Clock::time_point now)
+void QueryServer::flush(query::Client &client, Clock::time_point now)
 {
 	bool was_busy = client.busy();
 	while (!client.dead && client.unsent() > 0) {
@@ -515,7 +259,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 			if (client.unsent() == 0) {
 				client.output.clear();
 				client.sent = 0;
-				fill_output(client);
+				dispatcher_.continue_recent(client);
 			}
 			continue;
 		}
@@ -528,7 +272,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 		return;
 	}
 	// Keep the buffer from growing by what has already been sent.
-	if (client.sent > kOutputChunk && client.sent * 2 > client.output.size()) {
+	if (client.sent > query::kOutputChunk && client.sent * 2 > client.output.size()) {
 		client.output.erase(0, client.sent);
 		client.sent = 0;
 	}
@@ -539,7 +283,7 @@ void QueryServer::flush(Client &client, Clock::time_point now)
 bool QueryServer::answering() const
 {
 	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
-		const Client &client = *entry.second;
+		const query::Client &client = *entry.second;
 		return !client.dead && !client.follower && client.busy();
 	});
 }
@@ -551,14 +295,14 @@ void QueryServer::handle_ready(Clock::time_point now)
 	bool accept_pending = false;
 	for (int i = 0; i < n; i++) {
 		int fd = ready[i].data.fd;
-		if (fd == listener_.get()) {
+		if (fd == listener_.fd()) {
 			accept_pending = true;
 			continue;
 		}
 		auto it = clients_.find(fd);
 		if (it == clients_.end() || it->second->dead)
 			continue;
-		Client &client = *it->second;
+		query::Client &client = *it->second;
 		if (ready[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			read_from(client, now);
 		else
@@ -577,7 +321,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 {
 	if (batch.empty() || clients_.empty())
 		return;
-	std::vector<Client *> followers;
+	std::vector<query::Client *> followers;
 	for (auto &[fd, client] : clients_) {
 		if (client->follower && !client->dead)
 			followers.push_back(client.get());
@@ -587,7 +331,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 	std::string line;
 	for (const ResetEvent &event : batch) {
 		line.clear();
-		for (Client *client : followers) {
+		for (query::Client *client : followers) {
 			if (client->dead || !client->filter.matches(event, output_.classify))
 				continue;
 			// Serialized once per event, only if someone wants it.
@@ -604,7 +348,7 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 			client->output += line;
 		}
 	}
-	for (Client *client : followers) {
+	for (query::Client *client : followers) {
 		if (!client->dead) {
 			flush(*client, now);
 			update_interest(*client);

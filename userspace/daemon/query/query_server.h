@@ -2,23 +2,24 @@
 // rstwatchd's event loop without ever blocking it. Every socket is
 // non-blocking; a client that sends too much, too slowly, or reads its
 // answers too slowly is cut off with a counted reason instead of holding up
-// ingestion. Requests and responses are query_protocol's JSON lines.
+// ingestion. Requests and responses are the JSON lines of request.h and response.h.
 #pragma once
 
 #include "common/unique_fd.h"
-#include "daemon/query/limits.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
-#include "daemon/query/query_protocol.h"
-
-#include <sys/types.h>
+#include "daemon/query/client.h"
+#include "daemon/query/dispatch.h"
+#include "daemon/query/limits.h"
+#include "daemon/query/request.h"
+#include "daemon/query/response.h"
+#include "daemon/query/unix_listener.h"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,10 +60,10 @@ public:
 	void expire(Clock::time_point now);
 	void set_limits(const QueryLimits &limits) { limits_ = limits; }
 
-	const std::string &path() const { return path_; }
+	const std::string &path() const { return listener_.path(); }
 	// Empty when the group does not exist (then only root and rstwatchd's
 	// own user may query).
-	const std::string &group() const { return group_name_; }
+	const std::string &group() const { return listener_.group(); }
 	size_t clients() const { return clients_.size(); }
 	// A client (not a follower) is waiting for the rest of an answer.
 	bool answering() const;
@@ -70,33 +71,24 @@ public:
 	const std::map<std::string, uint64_t> &dropped() const { return dropped_; }
 
 private:
-	struct Client;
-
 	void accept_clients(Clock::time_point now);
 	void refuse(int fd, std::string_view reason, query::ErrorCode code,
 	            std::string_view message);
-	void read_from(Client &client, Clock::time_point now);
-	void process_input(Client &client, Clock::time_point now);
-	void answer(Client &client, std::string_view line, Clock::time_point now);
-	void fill_output(Client &client);
-	void flush(Client &client, Clock::time_point now);
-	void update_interest(Client &client);
-	void drop(Client &client, std::string_view reason);
+	void read_from(query::Client &client, Clock::time_point now);
+	void process_input(query::Client &client, Clock::time_point now);
+	void answer(query::Client &client, std::string_view line, Clock::time_point now);
+	void flush(query::Client &client, Clock::time_point now);
+	void update_interest(query::Client &client);
+	void drop(query::Client &client, std::string_view reason);
 	void close_client(int fd);
-	bool peer_allowed(int fd, uid_t uid, gid_t gid) const;
 
-	std::string path_;
-	std::string group_name_;
-	std::optional<gid_t> group_;
 	QueryLimits limits_;
-	const EventStore &store_;
 	const OutputContext &output_;
 	Hooks hooks_;
+	query::Dispatcher dispatcher_;
+	UnixListener listener_;
 	UniqueFd epoll_;
-	UniqueFd listener_;
-	dev_t socket_dev_ = 0;
-	ino_t socket_ino_ = 0;
-	std::unordered_map<int, std::unique_ptr<Client>> clients_;
+	std::unordered_map<int, std::unique_ptr<query::Client>> clients_;
 	std::vector<int> closing_;
 	std::map<std::string, uint64_t> dropped_;
 };

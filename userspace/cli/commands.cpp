@@ -1,0 +1,344 @@
+#include "cli/commands.h"
+
+#include "cli/table.h"
+#include "common/defaults.h"
+#include "common/json_text.h"
+#include "common/wire.h"
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+namespace rstwatch::cli
+{
+
+using nlohmann::json;
+
+void Filters::add_to(json &request) const
+{
+	if (since) {
+		// Plain digits are Unix seconds; the daemon takes them as a
+		// number, durations and times as strings.
+		if (!since->empty() && since->size() <= 12 &&
+		    since->find_first_not_of("0123456789") == std::string::npos)
+			request[wire::field::kSince] = std::stoull(*since);
+		else
+			request[wire::field::kSince] = *since;
+	}
+	auto add_if_given = [&request](const char *field, const auto &value) {
+		if (value)
+			request[field] = *value;
+	};
+	add_if_given(wire::field::kAfterId, after_id);
+	add_if_given(wire::field::kDirection, direction);
+	add_if_given(wire::field::kCause, cause);
+	add_if_given(wire::field::kPid, pid);
+	add_if_given(wire::field::kComm, comm);
+	add_if_given(wire::field::kLocalPort, local_port);
+	add_if_given(wire::field::kRemotePort, remote_port);
+	add_if_given(wire::field::kAddress, address);
+}
+
+namespace
+{
+
+void add_filter_options(CLI::App &command, Filters &filters)
+{
+	command.add_option("--since", filters.since,
+	                   "Only resets since: a duration back from now (90s, 5m, 1h30m, 2d), an "
+	                   "RFC 3339 time or Unix seconds");
+	command.add_option("--after-id", filters.after_id, "Only resets with a larger id");
+	command.add_option("--direction", filters.direction, "sent or received")
+	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
+	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
+	command.add_option("--pid", filters.pid, "Attributed to this process id");
+	command.add_option("--comm", filters.comm, "Attributed to this process name");
+	command.add_option("--local-port", filters.local_port, "This local port");
+	command.add_option("--remote-port", filters.remote_port, "This remote port");
+	command.add_option("--address", filters.address,
+	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+}
+
+const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",
+                                               "REMOTE", "CAUSE", "PID", "COMM"};
+
+std::vector<std::string> event_row(const json &event)
+{
+	return {text(event["id"]),        short_time(event["timestamp"]),
+	        text(event["direction"]), text(event["local"]),
+	        text(event["remote"]),    text(event["cause"]),
+	        text(event["pid"]),       text(event["comm"])};
+}
+
+// --json for the answers that are one object: the daemon's, as it is.
+int print_json(const json &response)
+{
+	std::puts(response.dump().c_str());
+	return kSuccess;
+}
+
+int run_recent(Connection &connection, const json &request, bool as_json)
+{
+	if (as_json) {
+		// Each event goes out as the daemon wrote it: parsing a
+		// thousand events only to print them again took longer than
+		// the daemon took to write them.
+		std::string line = send_request_raw(connection, request);
+		std::optional<ArrayMember> split =
+		    split_array_member(line, wire::response::kEvents);
+		parse_response(split ? split->rest : line);
+		if (split) {
+			// stdout is line-buffered (for follow): hand it large
+			// pieces, not a write per event.
+			std::string out;
+			for (std::string_view event : split->elements) {
+				out.append(event);
+				out.push_back('\n');
+				if (out.size() >= 64 * 1024) {
+					fwrite(out.data(), 1, out.size(), stdout);
+					out.clear();
+				}
+			}
+			fwrite(out.data(), 1, out.size(), stdout);
+		}
+		return kSuccess;
+	}
+	json response = send_request(connection, request);
+	const json &events = response[wire::response::kEvents];
+	if (events.empty()) {
+		std::puts("no resets match");
+		return kSuccess;
+	}
+	Table table(kEventHeader);
+	for (const json &event : events)
+		table.add(event_row(event));
+	table.print();
+	return kSuccess;
+}
+
+int run_top(Connection &connection, const json &request, bool as_json)
+{
+	json response = send_request(connection, request);
+	if (as_json)
+		return print_json(response);
+	const std::string by = response.value(wire::field::kBy, "");
+	const json &groups = response["groups"];
+	if (groups.empty()) {
+		std::puts("no resets match");
+		return kSuccess;
+	}
+	std::vector<std::string> header;
+	if (by == wire::group_by::kProcess)
+		header = {"COMM", "PID"};
+	else if (by == wire::group_by::kRemoteAddress)
+		header = {"REMOTE ADDRESS"};
+	else if (by == wire::group_by::kLocalPort)
+		header = {"LOCAL PORT"};
+	else
+		header = {"CAUSE"};
+	for (const char *column : {"COUNT", "SENT", "RECEIVED", "TOP CAUSE", "LAST SEEN"})
+		header.emplace_back(column);
+	Table table(header);
+	for (const json &group : groups) {
+		std::vector<std::string> row;
+		if (by == wire::group_by::kProcess) {
+			row = {group["comm"].is_null() ? "(unattributed)" : text(group["comm"]),
+			       text(group["pid"])};
+		} else {
+			row = {text(group["key"])};
+		}
+		for (const char *field : {"count", "sent", "received", "top_cause"})
+			row.push_back(text(group[field]));
+		row.push_back(short_time(group["last_seen"]));
+		table.add(std::move(row));
+	}
+	table.print();
+	std::printf("%s resets in %s groups\n", text(response["matched"]).c_str(),
+	            text(response["group_count"]).c_str());
+	return kSuccess;
+}
+
+int run_stats(Connection &connection, const json &request, bool as_json)
+{
+	json response = send_request(connection, request);
+	if (as_json)
+		return print_json(response);
+	Table table;
+	auto add = [&](const std::string &name, const json &value) {
+		table.add({name, text(value)});
+	};
+	add("version", response["version"]);
+	add("started", response["started"]);
+	add("uptime seconds", response["uptime_seconds"]);
+	add("resets sent", response["sent"]);
+	add("resets received", response["received"]);
+	add("events decoded", response["events"]);
+	add("events lost", response["lost_events"]);
+	add("decode errors", response["decode_errors"]);
+	const json &store = response["store"];
+	table.add({"store", text(store["events"]) + " of " + text(store["capacity"]) +
+	                        " events (ids " + text(store["oldest_id"]) + " to " +
+	                        text(store["newest_id"]) + ")"});
+	add("clients", response["clients"]);
+	add("followers", response["followers"]);
+	for (const char *direction : {wire::direction::kSent, wire::direction::kReceived}) {
+		for (const auto &[cause, count] : response["by_cause"][direction].items())
+			table.add({std::string(direction) + " " + cause, text(count)});
+	}
+	for (const auto &[reason, count] : response["clients_dropped"].items())
+		table.add({"clients dropped: " + reason, text(count)});
+	for (const json &hook : response["hooks"])
+		table.add({"hook " + text(hook["tracepoint"]), text(hook["variant"])});
+	table.print();
+	return kSuccess;
+}
+
+int run_follow(Connection &connection, const json &request, bool as_json)
+{
+	setvbuf(stdout, nullptr, _IOLBF, 0);
+	send_request(connection, request);
+	// Rows arrive one at a time, so columns get fixed widths.
+	const std::vector<size_t> widths = {8, 24, 8, 22, 22, 22, 7, 15};
+	if (!as_json)
+		Table::print_row(kEventHeader, widths);
+	while (std::optional<std::string> line = connection.read_line(false)) {
+		if (as_json) {
+			std::puts(line->c_str());
+			continue;
+		}
+		json event = json::parse(*line, nullptr, false);
+		if (event.is_discarded() || !event.is_object())
+			continue;
+		if (event.contains(wire::response::kOk))
+			parse_response(*line); // an error line ends the stream
+		else
+			Table::print_row(event_row(event), widths);
+	}
+	throw Failure{kFailure, "rstwatchd ended the stream (it drops followers that fall too "
+	                        "far behind, and stops on SIGTERM)"};
+}
+
+void print_line(const std::string &name, const std::string &value)
+{
+	std::printf("%-12s %s\n", (name + ":").c_str(), value.c_str());
+}
+
+int run_explain(Connection &connection, const json &request, bool as_json)
+{
+	json response = send_request(connection, request);
+	if (as_json)
+		return print_json(response);
+	const json &event = response["event"];
+	std::printf("reset %s at %s: %s %s %s %s\n", text(event["id"]).c_str(),
+	            text(event["timestamp"]).c_str(), text(event["direction"]).c_str(),
+	            text(event["local"]).c_str(),
+	            event["direction"] == wire::direction::kSent ? "->" : "<-",
+	            text(event["remote"]).c_str());
+	print_line("cause", text(event["cause"]));
+	std::string evidence;
+	for (const json &fact : event["evidence"])
+		evidence += (evidence.empty() ? "" : ", ") + text(fact);
+	print_line("evidence", evidence.empty() ? "-" : evidence);
+	print_line("remedy", text(event["remedy"]));
+	std::string process = event["pid"].is_null()
+	                          ? "unknown (the kernel sent it for no process)"
+	                          : text(event["comm"]) + " (pid " + text(event["pid"]) +
+	                                ", known as " + text(event["owner_source"]) + ")";
+	print_line("process", process);
+	if (event.value("exiting", false))
+		print_line("exiting", "yes, signal " + text(event["exit_signal"]));
+	print_line("state", text(event["state"]));
+	print_line("reason", text(event["kernel_reason"]));
+	print_line("unread", text(event["unread_bytes"]) + " bytes");
+	print_line("unsent", text(event["unsent_bytes"]) + " bytes");
+	if (event.value("linger_on", false))
+		print_line("linger", text(event["linger_seconds"]) + " s");
+	print_line("idle", "sent " + text(event["idle_since_send_ms"]) + " ms ago, received " +
+	                       text(event["idle_since_receive_ms"]) + " ms ago");
+	if (!event["cgroup_path"].is_null() && !text(event["cgroup_path"]).empty())
+		print_line("cgroup", text(event["cgroup_path"]));
+	if (!event["peer_event_id"].is_null())
+		print_line("peer", "reset " + text(event["peer_event_id"]) + " (" +
+		                       text(event["peer_cause"]) + ") by " +
+		                       text(event["peer_comm"]) + " (pid " +
+		                       text(event["peer_pid"]) + ")");
+	return kSuccess;
+}
+
+} // namespace
+
+CommandLine::CommandLine()
+    : app_("rstwatch: asks rstwatchd who sent the TCP resets on this host, and why.\n"
+           "Exit codes: 0 success, 1 failure, 2 bad request, 3 no daemon, 4 permission "
+           "denied."),
+      socket_path_(kDefaultSocketPath), by_(wire::group_by::kProcess)
+{
+	app_.set_version_flag("--version", std::string("rstwatch ") + RSTWATCH_VERSION);
+	app_.add_option("--socket", socket_path_, "rstwatchd's query socket")
+	    ->envname("RSTWATCH_SOCKET")
+	    ->capture_default_str();
+	app_.add_flag("--json", as_json_, "Print the daemon's JSON instead of tables");
+	app_.add_option("--timeout-ms", timeout_ms_, "How long to wait for an answer")
+	    ->check(CLI::Range(1, 3600000))
+	    ->capture_default_str();
+	app_.require_subcommand(1);
+	// --json and --socket work after the command too: rstwatch recent --json.
+	app_.fallthrough();
+
+	recent_ = app_.add_subcommand(wire::command::kRecent, "The latest resets, oldest first");
+	add_filter_options(*recent_, filters_);
+	recent_->add_option("-n,--limit", limit_, "How many (default 100, at most 10000)");
+	top_ = app_.add_subcommand(wire::command::kTop,
+	                           "Who sends or gets the most resets: resets grouped and counted");
+	add_filter_options(*top_, filters_);
+	top_->add_option("--by", by_, "process, remote_address, local_port or cause")
+	    ->check(
+	        CLI::IsMember({wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",
+	                       wire::group_by::kLocalPort, "port", wire::group_by::kCause}))
+	    ->capture_default_str();
+	top_->add_option("-n,--limit", limit_, "How many groups (default 10)");
+	stats_ = app_.add_subcommand(wire::command::kStats, "Totals and the daemon's state");
+	follow_ = app_.add_subcommand(wire::command::kFollow, "Print resets as they happen");
+	add_filter_options(*follow_, filters_);
+	explain_ = app_.add_subcommand(wire::command::kExplain, "Everything known about one reset");
+	explain_->add_option("id", id_, "The reset's id (first column of recent)")->required();
+}
+
+json CommandLine::request() const
+{
+	if (*stats_)
+		return {{wire::field::kCommand, wire::command::kStats}};
+	if (*explain_)
+		return {{wire::field::kCommand, wire::command::kExplain}, {wire::field::kId, id_}};
+	json request;
+	filters_.add_to(request);
+	if (limit_)
+		request[wire::field::kLimit] = limit_;
+	if (*recent_) {
+		request[wire::field::kCommand] = wire::command::kRecent;
+	} else if (*top_) {
+		request[wire::field::kCommand] = wire::command::kTop;
+		request[wire::field::kBy] = by_ == "remote" ? wire::group_by::kRemoteAddress
+		                            : by_ == "port" ? wire::group_by::kLocalPort
+		                                            : by_;
+	} else {
+		request[wire::field::kCommand] = wire::command::kFollow;
+	}
+	return request;
+}
+
+int CommandLine::run(Connection &connection) const
+{
+	json request = this->request();
+	if (*stats_)
+		return run_stats(connection, request, as_json_);
+	if (*explain_)
+		return run_explain(connection, request, as_json_);
+	if (*recent_)
+		return run_recent(connection, request, as_json_);
+	if (*top_)
+		return run_top(connection, request, as_json_);
+	return run_follow(connection, request, as_json_);
+}
+
+} // namespace rstwatch::cli

@@ -1,0 +1,397 @@
+#include "daemon/query/request.h"
+
+#include "core/owner.h"
+
+#include "common/wire.h"
+#include "daemon/query/digits.h"
+#include "daemon/query/time.h"
+
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace rstwatch::query
+{
+
+namespace
+{
+
+using nlohmann::json;
+
+bool is_filter_field(std::string_view field)
+{
+	return std::find(std::begin(wire::field::kFilters), std::end(wire::field::kFilters),
+	                 field) != std::end(wire::field::kFilters);
+}
+
+// The fields each command accepts besides "command"; anything else is a bad
+// request, so a misspelt filter never silently selects everything.
+struct CommandSpec {
+	Command command;
+	std::string_view name;
+	bool filters;
+	bool limit;
+	bool by;
+	bool id;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {Command::Recent, wire::command::kRecent, true, true, false, false},
+    {Command::Top, wire::command::kTop, true, true, true, false},
+    {Command::Stats, wire::command::kStats, false, false, false, false},
+    {Command::Follow, wire::command::kFollow, true, false, false, false},
+    {Command::Explain, wire::command::kExplain, false, false, false, true},
+};
+
+constexpr std::pair<GroupBy, std::string_view> kGroupBy[] = {
+    {GroupBy::RemoteAddress, wire::group_by::kRemoteAddress},
+    {GroupBy::Process, wire::group_by::kProcess},
+    {GroupBy::LocalPort, wire::group_by::kLocalPort},
+    {GroupBy::Cause, wire::group_by::kCause},
+};
+
+constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
+    {ErrorCode::BadRequest, wire::error::kBadRequest},
+    {ErrorCode::UnknownCommand, wire::error::kUnknownCommand},
+    {ErrorCode::NotFound, wire::error::kNotFound},
+    {ErrorCode::RequestTooLarge, wire::error::kRequestTooLarge},
+    {ErrorCode::PermissionDenied, wire::error::kPermissionDenied},
+    {ErrorCode::TooManyClients, wire::error::kTooManyClients},
+    {ErrorCode::Timeout, wire::error::kTimeout},
+    {ErrorCode::Internal, wire::error::kInternal},
+};
+
+// What a client sent, quoted back in an error: bounded, and made valid
+// UTF-8 by the serializer's replace mode.
+std::string echoed(std::string_view text)
+{
+	constexpr size_t kMax = 64;
+	std::string shown(text.substr(0, kMax));
+	if (text.size() > kMax)
+		shown += "...";
+	return json(shown).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+RequestError bad(std::string message)
+{
+	return RequestError{ErrorCode::BadRequest, std::move(message)};
+}
+
+// Reads a non-negative integer field; floats, negatives, strings and values
+// above `max` are errors.
+std::optional<RequestError> read_uint(const json &value, std::string_view name, uint64_t min,
+                                      uint64_t max, uint64_t &out)
+{
+	std::string range = " (" + std::to_string(min) + ".." + std::to_string(max) + ")";
+	// The parser keeps non-negative integers unsigned; anything else here
+	// is negative, fractional or not a number.
+	if (!value.is_number_unsigned())
+		return bad(std::string(name) + " must be an integer" + range);
+	out = value.get<uint64_t>();
+	if (out < min || out > max)
+		return bad(std::string(name) + " out of range" + range + ": " +
+		           std::to_string(out));
+	return std::nullopt;
+}
+
+std::optional<RequestError> read_string(const json &value, std::string_view name, std::string &out)
+{
+	if (!value.is_string())
+		return bad(std::string(name) + " must be a string");
+	out = value.get<std::string>();
+	return std::nullopt;
+}
+
+std::optional<RequestError> read_since(const json &value, int64_t now_ns, int64_t &out)
+{
+	if (value.is_number_unsigned()) {
+		uint64_t seconds = value.get<uint64_t>();
+		if (seconds >
+		    static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / kNsPerSecond))
+			return bad("since out of range");
+		out = static_cast<int64_t>(seconds) * kNsPerSecond;
+		return std::nullopt;
+	}
+	if (!value.is_string())
+		return bad("since must be a duration (\"5m\"), an RFC 3339 time or Unix seconds");
+	std::string text = value.get<std::string>();
+	if (auto duration = parse_duration(text)) {
+		out = now_ns - *duration;
+		return std::nullopt;
+	}
+	if (auto time = parse_rfc3339(text)) {
+		out = *time;
+		return std::nullopt;
+	}
+	return bad("since " + echoed(text) +
+	           " is neither a duration (\"90s\", \"5m\", \"1h30m\", \"2d\") nor an RFC 3339 "
+	           "time (\"2026-11-23T20:25:00Z\")");
+}
+
+std::optional<RequestError> read_filter_field(std::string_view field, const json &value,
+                                              int64_t now_ns, EventFilter &filter)
+{
+	std::string text;
+	uint64_t number = 0;
+	if (field == wire::field::kSince) {
+		int64_t since = 0;
+		if (auto error = read_since(value, now_ns, since))
+			return error;
+		filter.since_ns = since;
+	} else if (field == wire::field::kAfterId) {
+		if (auto error =
+		        read_uint(value, field, 0, std::numeric_limits<uint64_t>::max(), number))
+			return error;
+		filter.after_id = number;
+	} else if (field == wire::field::kDirection) {
+		if (auto error = read_string(value, field, text))
+			return error;
+		if (text == wire::direction::kSent)
+			filter.direction = RSTWATCH_DIR_SENT;
+		else if (text == wire::direction::kReceived)
+			filter.direction = RSTWATCH_DIR_RECEIVED;
+		else
+			return bad("direction must be \"sent\" or \"received\", not " +
+			           echoed(text));
+	} else if (field == wire::field::kCause) {
+		if (auto error = read_string(value, field, text))
+			return error;
+		std::optional<Cause> cause = parse_cause(text);
+		if (!cause)
+			return bad("unknown cause " + echoed(text));
+		filter.cause = *cause;
+	} else if (field == wire::field::kPid) {
+		if (auto error =
+		        read_uint(value, field, 1, std::numeric_limits<uint32_t>::max(), number))
+			return error;
+		filter.pid = static_cast<uint32_t>(number);
+	} else if (field == wire::field::kComm) {
+		if (auto error = read_string(value, field, text))
+			return error;
+		if (text.empty() || text.size() >= RSTWATCH_COMM_LEN)
+			return bad("comm must be 1 to 15 bytes, as the kernel keeps it");
+		filter.comm = std::move(text);
+	} else if (field == wire::field::kLocalPort || field == wire::field::kRemotePort) {
+		if (auto error = read_uint(value, field, 0, 65535, number))
+			return error;
+		(field == wire::field::kLocalPort ? filter.local_port : filter.remote_port) =
+		    static_cast<uint16_t>(number);
+	} else if (field == wire::field::kAddress) {
+		if (auto error = read_string(value, field, text))
+			return error;
+		filter.address = AddressPrefix::parse(text);
+		if (!filter.address)
+			return bad("address " + echoed(text) +
+			           " is not an IPv4 or IPv6 address or prefix");
+	}
+	return std::nullopt;
+}
+
+ParseResult parse_object(const json &request, int64_t now_ns)
+{
+	if (!request.is_object())
+		return bad("a request is one JSON object per line");
+	auto command_field = request.find(wire::field::kCommand);
+	if (command_field == request.end())
+		return bad("the request has no \"command\"");
+	if (!command_field->is_string())
+		return bad("\"command\" must be a string");
+	const std::string &name = command_field->get_ref<const std::string &>();
+	const CommandSpec *spec = nullptr;
+	for (const CommandSpec &candidate : kCommands) {
+		if (candidate.name == name)
+			spec = &candidate;
+	}
+	if (!spec)
+		return RequestError{ErrorCode::UnknownCommand,
+		                    "unknown command " + echoed(name) +
+		                        " (recent, top, stats, follow, explain)"};
+
+	Request out;
+	out.command = spec->command;
+	out.limit = spec->command == Command::Top ? kDefaultTopLimit : kDefaultRecentLimit;
+	bool have_id = false;
+	for (const auto &[field, value] : request.items()) {
+		if (field == wire::field::kCommand)
+			continue;
+		if (spec->filters && is_filter_field(field)) {
+			if (auto error = read_filter_field(field, value, now_ns, out.filter))
+				return *error;
+		} else if (spec->limit && field == wire::field::kLimit) {
+			uint64_t limit = 0;
+			size_t max = spec->command == Command::Top ? kMaxTopLimit : kMaxRecentLimit;
+			if (auto error = read_uint(value, field, 1, max, limit))
+				return *error;
+			out.limit = static_cast<size_t>(limit);
+		} else if (spec->by && field == wire::field::kBy) {
+			std::string text;
+			if (auto error = read_string(value, field, text))
+				return *error;
+			std::optional<GroupBy> by = parse_group_by(text);
+			if (!by)
+				return bad("by must be remote_address, process, local_port or "
+				           "cause, not " +
+				           echoed(text));
+			out.by = *by;
+		} else if (spec->id && field == wire::field::kId) {
+			if (auto error = read_uint(value, field, 1,
+			                           std::numeric_limits<uint64_t>::max(), out.id))
+				return *error;
+			have_id = true;
+		} else {
+			return bad("unknown field " + echoed(field) + " for " + std::string(name));
+		}
+	}
+	if (spec->id && !have_id)
+		return bad("explain needs the \"id\" of an event");
+	return out;
+}
+
+bool address_bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned whole = bits / 8;
+	if (std::memcmp(a, b, whole) != 0)
+		return false;
+	unsigned rest = bits % 8;
+	if (rest == 0)
+		return true;
+	uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+	return (a[whole] & mask) == (b[whole] & mask);
+}
+
+} // namespace
+
+std::string_view command_name(Command command)
+{
+	for (const CommandSpec &spec : kCommands) {
+		if (spec.command == command)
+			return spec.name;
+	}
+	return "unknown";
+}
+
+std::string_view group_by_name(GroupBy by)
+{
+	for (const auto &[value, name] : kGroupBy) {
+		if (value == by)
+			return name;
+	}
+	return "unknown";
+}
+
+std::optional<GroupBy> parse_group_by(std::string_view name)
+{
+	for (const auto &[value, known] : kGroupBy) {
+		if (known == name)
+			return value;
+	}
+	return std::nullopt;
+}
+
+std::string_view error_code_name(ErrorCode code)
+{
+	for (const auto &[value, name] : kErrorCodes) {
+		if (value == code)
+			return name;
+	}
+	return wire::error::kInternal;
+}
+
+std::optional<AddressPrefix> AddressPrefix::parse(std::string_view text)
+{
+	if (text.size() > INET6_ADDRSTRLEN + 4)
+		return std::nullopt;
+	std::string address(text);
+	std::optional<unsigned> bits;
+	if (size_t slash = address.find('/'); slash != std::string::npos) {
+		bits = parse_digits<unsigned>(std::string_view(address).substr(slash + 1));
+		if (!bits)
+			return std::nullopt;
+		address.resize(slash);
+	}
+	AddressPrefix prefix;
+	if (inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) == 1) {
+		prefix.v4 = true;
+		prefix.prefix_bits = bits.value_or(32);
+		if (prefix.prefix_bits > 32)
+			return std::nullopt;
+		return prefix;
+	}
+	if (inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) == 1) {
+		prefix.prefix_bits = bits.value_or(128);
+		if (prefix.prefix_bits > 128)
+			return std::nullopt;
+		// A v4-mapped address is the IPv4 host it maps.
+		if (is_v4_mapped(prefix.bytes.data()) && prefix.prefix_bits >= 96) {
+			std::array<uint8_t, 16> v4{};
+			std::memcpy(v4.data(), prefix.bytes.data() + 12, 4);
+			prefix.bytes = v4;
+			prefix.prefix_bits -= 96;
+			prefix.v4 = true;
+			return prefix;
+		}
+		prefix.v4 = false;
+		return prefix;
+	}
+	return std::nullopt;
+}
+
+bool AddressPrefix::matches(const rstwatch_event &event, bool local) const
+{
+	const uint8_t *address = local ? event.local_addr : event.remote_addr;
+	bool event_v4 = event.family == RSTWATCH_AF_INET || is_v4_mapped(address);
+	if (event_v4 != v4)
+		return false;
+	if (event_v4 && event.family == RSTWATCH_AF_INET6)
+		address += 12;
+	return address_bits_match(address, bytes.data(), prefix_bits);
+}
+
+bool EventFilter::matches(const ResetEvent &event, const rstwatch_classify_config &classify) const
+{
+	const rstwatch_event &raw = event.raw;
+	if (after_id && event.id <= *after_id)
+		return false;
+	if (since_ns && event.realtime_ns < *since_ns)
+		return false;
+	if (direction && raw.direction != *direction)
+		return false;
+	if (local_port && raw.local_port != *local_port)
+		return false;
+	if (remote_port && raw.remote_port != *remote_port)
+		return false;
+	if (pid || comm) {
+		if (!owner_named(raw.owner_source))
+			return false;
+		if (pid && raw.owner_pid != *pid)
+			return false;
+		if (comm && std::string_view(raw.owner_comm,
+		                             strnlen(raw.owner_comm, RSTWATCH_COMM_LEN)) != *comm)
+			return false;
+	}
+	if (address && !address->matches(raw, true) && !address->matches(raw, false))
+		return false;
+	if (cause && classify_cause(raw, classify) != *cause)
+		return false;
+	return true;
+}
+
+ParseResult parse_request(std::string_view line, int64_t now_ns)
+{
+	try {
+		json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
+		if (request.is_discarded())
+			return bad("the request is not valid JSON");
+		return parse_object(request, now_ns);
+	} catch (const std::exception &e) {
+		// Only allocation failures get here; the parser itself does not
+		// throw with exceptions disabled.
+		return RequestError{ErrorCode::Internal, e.what()};
+	}
+}
+
+} // namespace rstwatch::query
