@@ -1,7 +1,7 @@
 // /metrics scraped over HTTP from the real rstwatchd while the test makes
 // resets happen: the series the test owns move by exactly the resets it
 // caused, and the whole exposition stays small.
-#include "operator_daemon.h"
+#include "support/operator_daemon.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

@@ -1,7 +1,7 @@
 // The query socket and the rstwatch client against the real rstwatchd: the
 // rows people read, the errors hostile or careless clients get, who may ask,
 // and clients too slow to keep up, which are dropped while ingestion goes on.
-#include "operator_daemon.h"
+#include "support/operator_daemon.h"
 
 #include <grp.h>
 #include <gtest/gtest.h>

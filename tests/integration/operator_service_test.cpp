@@ -2,7 +2,7 @@
 // NOTIFY_SOCKET (systemd itself is never started), the unit file as
 // cmake --install lays it out, checked by systemd-analyze, and the daemon
 // running with exactly the unit's capabilities.
-#include "operator_daemon.h"
+#include "support/operator_daemon.h"
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>

@@ -1,7 +1,7 @@
 // rstwatchd refuses to start with one clear line and a non-zero exit code
 // when the kernel or the caller cannot support it.
-#include "daemon_process.h"
-#include "test_support.h"
+#include "support/daemon_process.h"
+#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
