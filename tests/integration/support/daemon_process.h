@@ -2,16 +2,15 @@
 // collects the JSON events it writes.
 #pragma once
 
+#include "subprocess.h"
+
 #include <nlohmann/json.hpp>
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace rstwatch::test
@@ -31,11 +30,6 @@ class DaemonProcess
 public:
 	using Predicate = std::function<bool(const nlohmann::json &)>;
 
-	DaemonProcess() = default;
-	~DaemonProcess();
-	DaemonProcess(const DaemonProcess &) = delete;
-	DaemonProcess &operator=(const DaemonProcess &) = delete;
-
 	// Starts rstwatchd --json with extra arguments and waits for "ready".
 	// Returns false (with the reason in error()) if it exits first.
 	bool start(const std::vector<std::string> &extra_args);
@@ -49,26 +43,23 @@ public:
 	std::vector<nlohmann::json> events_matching(const Predicate &predicate);
 
 	const std::string &error() const { return error_; }
-	std::string stderr_text();
-	pid_t pid() const { return pid_; }
+	std::string stderr_text() { return process_.stderr_text(); }
+	pid_t pid() const { return process_.pid(); }
 
 private:
-	void read_stdout(int fd);
-	void read_stderr(int fd);
-
-	pid_t pid_ = -1;
-	std::thread stdout_reader_;
-	std::thread stderr_reader_;
-	std::mutex mutex_;
-	std::condition_variable changed_;
+	// Filled by process_'s stdout handler, under its lock.
 	std::vector<nlohmann::json> events_;
-	std::string stderr_;
-	bool ready_ = false;
-	bool exited_ = false;
+	// Declared after events_ so that it stops, and its reader with it,
+	// before events_ goes.
+	Subprocess process_;
 	std::string error_;
 };
 
 // Path of the rstwatchd binary under test.
 std::string rstwatchd_path();
+
+// Waits for rstwatchd's "ready" line on stderr: "" once it came, otherwise
+// why it did not.
+std::string wait_until_ready(Subprocess &rstwatchd);
 
 } // namespace rstwatch::test

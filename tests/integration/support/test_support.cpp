@@ -221,17 +221,6 @@ void NetNamespace::enter() const
 	close(fd);
 }
 
-void exec_or_exit(const std::vector<std::string> &argv)
-{
-	std::vector<char *> args;
-	for (const std::string &arg : argv)
-		args.push_back(const_cast<char *>(arg.c_str()));
-	args.push_back(nullptr);
-	execv(args[0], args.data());
-	dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
-	_exit(127);
-}
-
 void run_host_command(const std::string &command)
 {
 	std::string wrapped = command + " 2>&1";
