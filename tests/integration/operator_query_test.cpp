@@ -286,7 +286,7 @@ TEST_F(OperatorQuery, ClientExitCodesTellOutcomesApart)
 	CommandResult missing = daemon_->rstwatch({"explain", "18446744073709551615"});
 	EXPECT_EQ(missing.exit_code, 1) << missing.err;
 	EXPECT_NE(missing.err.find("not_found"), std::string::npos) << missing.err;
-	CommandResult no_daemon = run_capture(
+	CommandResult no_daemon = run_command(
 	    {rstwatch_client_path(), "--socket", daemon_->directory() + "/absent.sock", "stats"});
 	EXPECT_EQ(no_daemon.exit_code, 3) << no_daemon.err;
 	EXPECT_NE(no_daemon.err.find("no rstwatchd is answering"), std::string::npos);

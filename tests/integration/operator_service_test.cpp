@@ -114,7 +114,7 @@ TEST(OperatorService, InstalledUnitVerifies)
 	ASSERT_TRUE(mkdtemp(pattern));
 	const std::string root = pattern;
 	CommandResult install =
-	    run_capture({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
+	    run_command({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
 	ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
 
 	const std::string prefix = root + RSTWATCH_INSTALL_PREFIX;
@@ -141,10 +141,10 @@ TEST(OperatorService, InstalledUnitVerifies)
 	std::filesystem::create_directories(root + "/verify");
 	write_file(root + "/verify/rstwatch.service", checked);
 	CommandResult verify =
-	    run_capture({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"});
+	    run_command({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"});
 	EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 	EXPECT_EQ(verify.err, "") << "systemd-analyze has a complaint";
-	CommandResult security = run_capture({"/usr/bin/systemd-analyze", "security",
+	CommandResult security = run_command({"/usr/bin/systemd-analyze", "security",
 	                                      "--offline=yes", root + "/verify/rstwatch.service"});
 	size_t overall = security.out.find("Overall exposure level");
 	if (overall != std::string::npos)
@@ -155,7 +155,7 @@ TEST(OperatorService, InstalledUnitVerifies)
 	// A second install keeps an operator's edited config.
 	write_file(root + "/etc/rstwatch/rstwatch.conf", "store-events = 7\n");
 	install =
-	    run_capture({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
+	    run_command({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
 	EXPECT_EQ(install.exit_code, 0) << install.err;
 	EXPECT_EQ(read_file(root + "/etc/rstwatch/rstwatch.conf"), "store-events = 7\n");
 	std::filesystem::remove_all(root);

@@ -1,9 +1,5 @@
 #include "daemon_process.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
 namespace rstwatch::test
 {
 
@@ -25,40 +21,6 @@ std::string wait_until_ready(Subprocess &rstwatchd)
 	return "rstwatchd did not become ready within 30 s: " + rstwatchd.stderr_text();
 }
 
-ExitResult run_command(const std::vector<std::string> &argv, std::chrono::milliseconds timeout)
-{
-	int err_pipe[2];
-	if (pipe2(err_pipe, O_CLOEXEC))
-		return {-1, "pipe failed"};
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	pid_t pid = spawn(argv, {.out = devnull, .err = err_pipe[1]});
-	close(err_pipe[1]);
-	close(devnull);
-
-	ExitResult result;
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	char buffer[4096];
-	for (;;) {
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-		    deadline - std::chrono::steady_clock::now());
-		if (left.count() <= 0) {
-			kill(pid, SIGKILL);
-			result.stderr_text += "[timed out]";
-			break;
-		}
-		pollfd fd = {err_pipe[0], POLLIN, 0};
-		if (poll(&fd, 1, static_cast<int>(left.count())) <= 0)
-			continue;
-		ssize_t n = read(err_pipe[0], buffer, sizeof(buffer));
-		if (n <= 0)
-			break;
-		result.stderr_text.append(buffer, n);
-	}
-	close(err_pipe[0]);
-	result.exit_code = wait_exit_code(pid);
-	return result;
-}
-
 bool DaemonProcess::start(const std::vector<std::string> &extra_args)
 {
 	std::vector<std::string> argv = {rstwatchd_path(), "--json"};
@@ -70,11 +32,11 @@ bool DaemonProcess::start(const std::vector<std::string> &extra_args)
 	return error_.empty();
 }
 
-ExitResult DaemonProcess::stop()
+CommandResult DaemonProcess::stop()
 {
-	ExitResult result;
+	CommandResult result;
 	result.exit_code = process_.stop(SIGTERM);
-	result.stderr_text = process_.stderr_text();
+	result.err = process_.stderr_text();
 	return result;
 }
 

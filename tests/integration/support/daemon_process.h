@@ -16,15 +16,6 @@
 namespace rstwatch::test
 {
 
-struct ExitResult {
-	int exit_code = -1; // -1 when killed by a signal
-	std::string stderr_text;
-};
-
-// Runs a command to completion, capturing stderr; stdout is discarded.
-ExitResult run_command(const std::vector<std::string> &argv,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
-
 class DaemonProcess
 {
 public:
@@ -34,7 +25,7 @@ public:
 	// Returns false (with the reason in error()) if it exits first.
 	bool start(const std::vector<std::string> &extra_args);
 	// SIGTERM, then wait; returns the exit status and the whole stderr.
-	ExitResult stop();
+	CommandResult stop();
 
 	// Waits until an event matching the predicate has been written.
 	std::optional<nlohmann::json>

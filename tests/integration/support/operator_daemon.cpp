@@ -4,14 +4,12 @@
 #include "test_support.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,58 +54,6 @@ std::optional<std::string> read_line_from(int fd, std::string &buffer,
 std::string rstwatch_client_path()
 {
 	return RSTWATCH_CLIENT_PATH;
-}
-
-CommandResult run_capture(const std::vector<std::string> &argv, const std::vector<std::string> &env,
-                          std::chrono::milliseconds timeout)
-{
-	CommandResult result;
-	int out_pipe[2], err_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
-		result.err = "pipe failed";
-		return result;
-	}
-	pid_t pid = spawn(argv, {.out = out_pipe[1], .err = err_pipe[1]}, env);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-	int open_fds = 2;
-	char buffer[65536];
-	bool timed_out = false;
-	while (open_fds > 0) {
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-		    deadline - std::chrono::steady_clock::now());
-		if (left.count() <= 0) {
-			timed_out = true;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(fds, 2, static_cast<int>(left.count())) <= 0)
-			continue;
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
-			if (n <= 0) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				open_fds--;
-				continue;
-			}
-			(i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
-		}
-	}
-	for (const pollfd &fd : fds) {
-		if (fd.fd >= 0)
-			close(fd.fd);
-	}
-	result.exit_code = wait_exit_code(pid);
-	if (timed_out) {
-		result.exit_code = -1;
-		result.err += "[timed out]";
-	}
-	return result;
 }
 
 std::optional<double> metric(const std::string &scrape, const std::string &series)
@@ -245,7 +191,7 @@ CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,
 	argv.push_back(rstwatch_client_path());
 	argv.insert(argv.end(), {"--socket", socket_path_});
 	argv.insert(argv.end(), args.begin(), args.end());
-	return run_capture(argv);
+	return run_command(argv);
 }
 
 pid_t refused_connects(const std::string &comm, uint16_t port, int count)

@@ -24,17 +24,6 @@
 namespace rstwatch::test
 {
 
-struct CommandResult {
-	int exit_code = -1; // -1 when killed by a signal or timed out
-	std::string out;
-	std::string err;
-};
-
-// Runs argv to completion with extra "NAME=value" environment entries.
-CommandResult run_capture(const std::vector<std::string> &argv,
-                          const std::vector<std::string> &env = {},
-                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
 std::string rstwatch_client_path();
 
 // The value of one series in a /metrics scrape ("name{labels}" exactly as

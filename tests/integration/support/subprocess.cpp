@@ -83,6 +83,29 @@ int wait_exit_code(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+CommandResult run_command(const std::vector<std::string> &argv, const std::vector<std::string> &env,
+                          std::chrono::milliseconds timeout)
+{
+	CommandResult result;
+	Subprocess command;
+	if (!command.start(argv, env)) {
+		result.err = command.error();
+		return result;
+	}
+	bool timed_out =
+	    command.wait_until([] { return false; }, timeout) == Subprocess::Wait::timed_out;
+	if (timed_out)
+		command.send_signal(SIGKILL);
+	result.exit_code = command.wait();
+	result.out = command.stdout_text();
+	result.err = command.stderr_text();
+	if (timed_out) {
+		result.exit_code = -1;
+		result.err += "[timed out]";
+	}
+	return result;
+}
+
 Subprocess::~Subprocess()
 {
 	stop();

@@ -32,6 +32,18 @@ pid_t spawn(const std::vector<std::string> &argv, const ChildStreams &streams,
 // Exit code of a child, -1 when a signal ended it.
 int wait_exit_code(pid_t pid);
 
+struct CommandResult {
+	int exit_code = -1; // -1 when killed by a signal or timed out
+	std::string out;
+	std::string err;
+};
+
+// Runs argv to completion with extra "NAME=value" environment entries,
+// capturing stdout and stderr; killed when it outlasts the timeout.
+CommandResult run_command(const std::vector<std::string> &argv,
+                          const std::vector<std::string> &env = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // A child whose stdout and stderr come back to the test through pipes,
 // drained by a thread of its own so the child never blocks on a full pipe.
 class Subprocess
