@@ -2,7 +2,7 @@
 // NOTIFY_SOCKET (systemd itself is never started), the unit file as
 // cmake --install lays it out, checked by systemd-analyze, and the daemon
 // running with exactly the unit's capabilities.
-#include "support/operator_daemon.h"
+#include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>
@@ -36,6 +36,10 @@ void write_file(const std::string &path, const std::string &text)
 	std::ofstream(path) << text;
 }
 
+class OperatorService : public OperatorTest
+{
+};
+
 json stats_of(const OperatorDaemon &daemon)
 {
 	CommandResult result = daemon.rstwatch({"stats", "--json"});
@@ -43,9 +47,8 @@ json stats_of(const OperatorDaemon &daemon)
 	return json::parse(result.out, nullptr, false);
 }
 
-TEST(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
+TEST_F(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	OperatorDaemon daemon("service");
 	NotifySocket notify(daemon.directory() + "/notify.sock");
 	const std::string config = daemon.directory() + "/rstwatch.conf";
@@ -107,9 +110,8 @@ TEST(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
 // cmake --install into a scratch root: binaries, unit, sysusers entry and
 // config land where the unit and rstwatchd look for them, and the unit passes
 // systemd-analyze verify.
-TEST(OperatorService, InstalledUnitVerifies)
+TEST_F(OperatorService, InstalledUnitVerifies)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	char pattern[] = "/tmp/rstwatch-install-XXXXXX";
 	ASSERT_TRUE(mkdtemp(pattern));
 	const std::string root = pattern;
@@ -177,9 +179,8 @@ std::vector<std::string> unit_capabilities()
 	return names;
 }
 
-TEST(OperatorService, UnitCapabilitySetAttachesAndAttributes)
+TEST_F(OperatorService, UnitCapabilitySetAttachesAndAttributes)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	const std::map<std::string, int> known = {{"CAP_BPF", CAP_BPF},
 	                                          {"CAP_PERFMON", CAP_PERFMON},
 	                                          {"CAP_NET_ADMIN", CAP_NET_ADMIN},

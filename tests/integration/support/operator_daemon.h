@@ -95,16 +95,6 @@ private:
 // the process id once it has exited.
 pid_t refused_connects(const std::string &comm, uint16_t port, int count);
 
-// Root is needed to load BPF; outside CI a test without it skips.
-#define RSTWATCH_REQUIRE_ROOT()                                                                    \
-	do {                                                                                       \
-		if (geteuid() != 0) {                                                              \
-			if (::rstwatch::test::running_in_ci())                                     \
-				FAIL() << "integration tests need root in CI";                     \
-			GTEST_SKIP() << "skipping: integration tests need root";                   \
-		}                                                                                  \
-	} while (0)
-
 // A command running alongside the test (rstwatch follow), its stdout read
 // line by line; killed when the object goes.
 class BackgroundCommand
