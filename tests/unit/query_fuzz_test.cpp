@@ -2,7 +2,7 @@
 // requests and random JSON objects built from the protocol's own field names.
 // Deterministic (fixed seed), so a failure names an input that reproduces.
 #include "daemon/query/query_protocol.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -86,7 +86,7 @@ bool check(const std::string &input, Outcome &outcome)
 		return false;
 	}
 	// The filter is usable on any event.
-	ResetEvent event = test::make_event({});
+	ResetEvent event = test::refused_connect_event({});
 	(void)request.filter.matches(event, make_classify_config({}, 1000));
 	return true;
 }
@@ -238,7 +238,7 @@ TEST(QueryFuzz, CompactJsonIsByteForByteTheLibrarysDump)
 	}
 	OutputContext output{ReasonNames({"NOT_SPECIFIED", "NO_SOCKET"}),
 	                     make_classify_config({"NOT_SPECIFIED", "NO_SOCKET"}, 1000)};
-	ResetEvent event = test::make_event({.comm = "we\"ird\xff\x01", .pid = 7});
+	ResetEvent event = test::refused_connect_event({.comm = "we\"ird\xff\x01", .pid = 7});
 	json expected = event_to_json(event, output);
 	std::string fast;
 	append_compact_json(fast, expected);
