@@ -3,7 +3,7 @@
 // happen, and the test asserts the cause, who it is attributed to, and the
 // evidence that decided it.
 #include "common/cgroup2.h"
-#include "daemon_session.h"
+#include "support/daemon_session.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

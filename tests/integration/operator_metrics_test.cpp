@@ -1,7 +1,7 @@
 // /metrics scraped over HTTP from the real rstwatchd while the test makes
 // resets happen: the series the test owns move by exactly the resets it
 // caused, and the whole exposition stays small.
-#include "operator_daemon.h"
+#include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -25,35 +25,19 @@ double value_or_zero(const std::string &scrape, const std::string &series)
 	return metric(scrape, series).value_or(0);
 }
 
-class OperatorMetrics : public ::testing::Test
+class OperatorMetrics : public OperatorTest
 {
 protected:
 	static void SetUpTestSuite()
 	{
-		if (geteuid() != 0)
-			return;
-		daemon_ = std::make_unique<OperatorDaemon>("metrics");
 		// Enough series per process and port that this test's own
 		// always get one, whatever else runs on the machine.
-		if (!daemon_->start({.args = {"--top-series", "100"}}))
-			start_error_ = daemon_->error();
+		start_suite_daemon("metrics", {.args = {"--top-series", "100"}});
 	}
-	static void TearDownTestSuite()
-	{
-		if (daemon_ && start_error_.empty()) {
-			CommandResult result = daemon_->stop();
-			EXPECT_EQ(result.exit_code, 0) << result.err;
-		}
-		daemon_.reset();
-	}
-	void SetUp() override
-	{
-		RSTWATCH_REQUIRE_ROOT();
-		ASSERT_TRUE(start_error_.empty()) << start_error_;
-	}
+};
 
-	static inline std::unique_ptr<OperatorDaemon> daemon_;
-	static inline std::string start_error_;
+class OperatorMetricsDefaults : public OperatorTest
+{
 };
 
 TEST_F(OperatorMetrics, CountersMoveByExactlyTheResetsCaused)
@@ -158,9 +142,8 @@ TEST_F(OperatorMetrics, ExpositionNamesProbesAndBuildAndNoUnboundedLabels)
 // At default settings the exposition stays under 500 series, however many
 // processes and ports reset: the per-process and per-port families are
 // capped, and nothing else has a label drawn from the traffic.
-TEST(OperatorMetricsDefaults, SeriesStayUnder500)
+TEST_F(OperatorMetricsDefaults, SeriesStayUnder500)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	OperatorDaemon daemon("metrics-defaults");
 	ASSERT_TRUE(daemon.start({})) << daemon.error();
 	constexpr int kProcesses = 30;

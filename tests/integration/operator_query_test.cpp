@@ -1,7 +1,7 @@
 // The query socket and the rstwatch client against the real rstwatchd: the
 // rows people read, the errors hostile or careless clients get, who may ask,
 // and clients too slow to keep up, which are dropped while ingestion goes on.
-#include "operator_daemon.h"
+#include "support/operator_fixture.h"
 
 #include <grp.h>
 #include <gtest/gtest.h>
@@ -44,35 +44,19 @@ std::vector<std::string> columns(const std::string &line)
 	return out;
 }
 
-class OperatorQuery : public ::testing::Test
+class OperatorQuery : public OperatorTest
 {
 protected:
 	static void SetUpTestSuite()
 	{
-		if (geteuid() != 0)
-			return;
-		daemon_ = std::make_unique<OperatorDaemon>("query");
-		if (!daemon_->start(
-		        {.args = {"--socket-group", kGroup, "--client-read-timeout-ms",
-		                  kReadTimeoutMs, "--client-write-timeout-ms", kWriteTimeoutMs,
-		                  "--follower-buffer-bytes", "65536", "--max-clients-per-uid", "4",
-		                  // Room for the scenarios' events even while
-		                  // a benchmark storms the same machine.
-		                  "--store-events", "262144"}}))
-			start_error_ = daemon_->error();
-	}
-	static void TearDownTestSuite()
-	{
-		if (daemon_ && start_error_.empty()) {
-			CommandResult result = daemon_->stop();
-			EXPECT_EQ(result.exit_code, 0) << result.err;
-		}
-		daemon_.reset();
-	}
-	void SetUp() override
-	{
-		RSTWATCH_REQUIRE_ROOT();
-		ASSERT_TRUE(start_error_.empty()) << start_error_;
+		start_suite_daemon(
+		    "query",
+		    {.args = {"--socket-group", kGroup, "--client-read-timeout-ms", kReadTimeoutMs,
+		              "--client-write-timeout-ms", kWriteTimeoutMs,
+		              "--follower-buffer-bytes", "65536", "--max-clients-per-uid", "4",
+		              // Room for the scenarios' events even while
+		              // a benchmark storms the same machine.
+		              "--store-events", "262144"}});
 	}
 
 	static json stats()
@@ -100,9 +84,10 @@ protected:
 		}
 		ADD_FAILURE() << "the resets on port " << port << " never reached the store";
 	}
+};
 
-	static inline std::unique_ptr<OperatorDaemon> daemon_;
-	static inline std::string start_error_;
+class OperatorQueryRuntimeDirectory : public OperatorTest
+{
 };
 
 TEST_F(OperatorQuery, RecentTopAndExplainShowTheResetsCaused)
@@ -286,7 +271,7 @@ TEST_F(OperatorQuery, ClientExitCodesTellOutcomesApart)
 	CommandResult missing = daemon_->rstwatch({"explain", "18446744073709551615"});
 	EXPECT_EQ(missing.exit_code, 1) << missing.err;
 	EXPECT_NE(missing.err.find("not_found"), std::string::npos) << missing.err;
-	CommandResult no_daemon = run_capture(
+	CommandResult no_daemon = run_command(
 	    {rstwatch_client_path(), "--socket", daemon_->directory() + "/absent.sock", "stats"});
 	EXPECT_EQ(no_daemon.exit_code, 3) << no_daemon.err;
 	EXPECT_NE(no_daemon.err.find("no rstwatchd is answering"), std::string::npos);
@@ -308,9 +293,8 @@ TEST_F(OperatorQuery, SocketIsCreatedWithSafePermissions)
 // systemd's RuntimeDirectory= makes /run/rstwatch root:root 0750 before the
 // daemon starts: rstwatchd hands it to the socket group, or group members
 // could not reach the socket.
-TEST(OperatorQueryRuntimeDirectory, ExistingPrivateDirectoryGoesToTheGroup)
+TEST_F(OperatorQueryRuntimeDirectory, ExistingPrivateDirectoryGoesToTheGroup)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	OperatorDaemon daemon("rundir");
 	const std::string directory = daemon.directory() + "/run";
 	ASSERT_EQ(mkdir(directory.c_str(), 0700), 0);

@@ -2,7 +2,7 @@
 // NOTIFY_SOCKET (systemd itself is never started), the unit file as
 // cmake --install lays it out, checked by systemd-analyze, and the daemon
 // running with exactly the unit's capabilities.
-#include "operator_daemon.h"
+#include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>
@@ -36,6 +36,10 @@ void write_file(const std::string &path, const std::string &text)
 	std::ofstream(path) << text;
 }
 
+class OperatorService : public OperatorTest
+{
+};
+
 json stats_of(const OperatorDaemon &daemon)
 {
 	CommandResult result = daemon.rstwatch({"stats", "--json"});
@@ -43,9 +47,8 @@ json stats_of(const OperatorDaemon &daemon)
 	return json::parse(result.out, nullptr, false);
 }
 
-TEST(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
+TEST_F(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	OperatorDaemon daemon("service");
 	NotifySocket notify(daemon.directory() + "/notify.sock");
 	const std::string config = daemon.directory() + "/rstwatch.conf";
@@ -107,14 +110,13 @@ TEST(OperatorService, NotifiesReadyWatchdogReloadAndStopping)
 // cmake --install into a scratch root: binaries, unit, sysusers entry and
 // config land where the unit and rstwatchd look for them, and the unit passes
 // systemd-analyze verify.
-TEST(OperatorService, InstalledUnitVerifies)
+TEST_F(OperatorService, InstalledUnitVerifies)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	char pattern[] = "/tmp/rstwatch-install-XXXXXX";
 	ASSERT_TRUE(mkdtemp(pattern));
 	const std::string root = pattern;
 	CommandResult install =
-	    run_capture({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
+	    run_command({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
 	ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
 
 	const std::string prefix = root + RSTWATCH_INSTALL_PREFIX;
@@ -141,10 +143,10 @@ TEST(OperatorService, InstalledUnitVerifies)
 	std::filesystem::create_directories(root + "/verify");
 	write_file(root + "/verify/rstwatch.service", checked);
 	CommandResult verify =
-	    run_capture({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"});
+	    run_command({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"});
 	EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 	EXPECT_EQ(verify.err, "") << "systemd-analyze has a complaint";
-	CommandResult security = run_capture({"/usr/bin/systemd-analyze", "security",
+	CommandResult security = run_command({"/usr/bin/systemd-analyze", "security",
 	                                      "--offline=yes", root + "/verify/rstwatch.service"});
 	size_t overall = security.out.find("Overall exposure level");
 	if (overall != std::string::npos)
@@ -155,7 +157,7 @@ TEST(OperatorService, InstalledUnitVerifies)
 	// A second install keeps an operator's edited config.
 	write_file(root + "/etc/rstwatch/rstwatch.conf", "store-events = 7\n");
 	install =
-	    run_capture({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
+	    run_command({CMAKE_COMMAND_PATH, "--install", RSTWATCH_BUILD_DIR}, {"DESTDIR=" + root});
 	EXPECT_EQ(install.exit_code, 0) << install.err;
 	EXPECT_EQ(read_file(root + "/etc/rstwatch/rstwatch.conf"), "store-events = 7\n");
 	std::filesystem::remove_all(root);
@@ -177,9 +179,8 @@ std::vector<std::string> unit_capabilities()
 	return names;
 }
 
-TEST(OperatorService, UnitCapabilitySetAttachesAndAttributes)
+TEST_F(OperatorService, UnitCapabilitySetAttachesAndAttributes)
 {
-	RSTWATCH_REQUIRE_ROOT();
 	const std::map<std::string, int> known = {{"CAP_BPF", CAP_BPF},
 	                                          {"CAP_PERFMON", CAP_PERFMON},
 	                                          {"CAP_NET_ADMIN", CAP_NET_ADMIN},

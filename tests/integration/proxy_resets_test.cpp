@@ -4,8 +4,8 @@
 // a connection and giving up on an idle one. Every reset must name the
 // proxy's worker process (not its master) with the right cause, and the
 // other end's received reset must be linked to it.
-#include "daemon_session.h"
-#include "proxy_process.h"
+#include "support/daemon_session.h"
+#include "support/proxy_process.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

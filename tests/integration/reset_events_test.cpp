@@ -1,6 +1,6 @@
 // The real rstwatchd against real sockets on loopback: each scenario makes a
 // reset happen and asserts on the exact fields of the events it produces.
-#include "daemon_session.h"
+#include "support/daemon_session.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

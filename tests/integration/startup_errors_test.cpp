@@ -1,7 +1,7 @@
 // rstwatchd refuses to start with one clear line and a non-zero exit code
 // when the kernel or the caller cannot support it.
-#include "daemon_process.h"
-#include "test_support.h"
+#include "support/daemon_process.h"
+#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -44,24 +44,23 @@ std::string write_minimal_btf()
 
 TEST(StartupErrors, MissingBtfNamesThePath)
 {
-	ExitResult result = run_command({rstwatchd_path(), "--btf", "/nonexistent/vmlinux"});
+	CommandResult result = run_command({rstwatchd_path(), "--btf", "/nonexistent/vmlinux"});
 	EXPECT_EQ(result.exit_code, 1);
-	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
-	EXPECT_NE(result.stderr_text.find("kernel BTF not found at /nonexistent/vmlinux"),
+	EXPECT_EQ(line_count(result.err), 1u) << result.err;
+	EXPECT_NE(result.err.find("kernel BTF not found at /nonexistent/vmlinux"),
 	          std::string::npos)
-	    << result.stderr_text;
+	    << result.err;
 }
 
 TEST(StartupErrors, MissingTracepointNamesIt)
 {
 	std::string btf = write_minimal_btf();
-	ExitResult result =
+	CommandResult result =
 	    run_command({rstwatchd_path(), "--btf", btf, "--hook-variant", "tp_btf"});
 	unlink(btf.c_str());
 	EXPECT_EQ(result.exit_code, 1);
-	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
-	EXPECT_NE(result.stderr_text.find("tcp:tcp_send_reset"), std::string::npos)
-	    << result.stderr_text;
+	EXPECT_EQ(line_count(result.err), 1u) << result.err;
+	EXPECT_NE(result.err.find("tcp:tcp_send_reset"), std::string::npos) << result.err;
 }
 
 TEST(StartupErrors, WithoutPrivilegesSaysPermissionDenied)
@@ -71,21 +70,19 @@ TEST(StartupErrors, WithoutPrivilegesSaysPermissionDenied)
 			FAIL() << "needs root to drop to an unprivileged user";
 		GTEST_SKIP() << "skipping: needs root to drop to an unprivileged user";
 	}
-	ExitResult result =
+	CommandResult result =
 	    run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 	                 "--inh-caps=-all", "--bounding-set=-all", rstwatchd_path()});
 	EXPECT_EQ(result.exit_code, 1);
-	EXPECT_EQ(line_count(result.stderr_text), 1u) << result.stderr_text;
-	EXPECT_NE(result.stderr_text.find("permission denied"), std::string::npos)
-	    << result.stderr_text;
+	EXPECT_EQ(line_count(result.err), 1u) << result.err;
+	EXPECT_NE(result.err.find("permission denied"), std::string::npos) << result.err;
 }
 
 TEST(StartupErrors, UnknownHookVariantIsAUsageError)
 {
-	ExitResult result = run_command({rstwatchd_path(), "--hook-variant", "kprobe"});
+	CommandResult result = run_command({rstwatchd_path(), "--hook-variant", "kprobe"});
 	EXPECT_EQ(result.exit_code, 2);
-	EXPECT_NE(result.stderr_text.find("--hook-variant"), std::string::npos)
-	    << result.stderr_text;
+	EXPECT_NE(result.err.find("--hook-variant"), std::string::npos) << result.err;
 }
 
 } // namespace

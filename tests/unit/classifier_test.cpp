@@ -3,6 +3,7 @@
 // context), plus the evidence and remedy each cause carries.
 #include "core/classifier.h"
 #include "core/enrich.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -53,23 +54,23 @@ protected:
 
 	static rstwatch_event sent(uint8_t state, uint32_t kernel_reason, uint32_t flags)
 	{
-		rstwatch_event e{};
-		e.version = RSTWATCH_EVENT_VERSION;
-		e.direction = RSTWATCH_DIR_SENT;
-		e.state = state;
-		e.kernel_reason = kernel_reason;
-		e.flags = flags;
-		return e;
+		return test::EventBuilder()
+		    .version(RSTWATCH_EVENT_VERSION)
+		    .direction(RSTWATCH_DIR_SENT)
+		    .state(state)
+		    .kernel_reason(kernel_reason)
+		    .flags(flags)
+		    .raw();
 	}
 	static rstwatch_event received(uint8_t state)
 	{
-		rstwatch_event e{};
-		e.version = RSTWATCH_EVENT_VERSION;
-		e.direction = RSTWATCH_DIR_RECEIVED;
-		e.state = state;
-		e.kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
-		e.flags = RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET;
-		return e;
+		return test::EventBuilder()
+		    .version(RSTWATCH_EVENT_VERSION)
+		    .direction(RSTWATCH_DIR_RECEIVED)
+		    .state(state)
+		    .kernel_reason(RSTWATCH_REASON_UNAVAILABLE)
+		    .flags(RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET)
+		    .raw();
 	}
 	Cause cause(const rstwatch_event &e) const { return classify_cause(e, config); }
 	Classification explain(const rstwatch_event &e) const

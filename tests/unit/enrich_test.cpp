@@ -1,11 +1,12 @@
 // Peer linking: a received reset finds the sent reset on the mirrored
 // 4-tuple, in either order and across address forms.
 #include "core/enrich.h"
+#include "support/event_builder.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace rstwatch
@@ -16,23 +17,14 @@ namespace
 ResetEvent make_event(uint64_t id, uint8_t direction, const char *local, uint16_t local_port,
                       const char *remote, uint16_t remote_port, bool as_v4_mapped = false)
 {
-	ResetEvent event;
-	event.id = id;
-	event.raw.direction = direction;
+	const std::string form = as_v4_mapped ? "::ffff:" : "";
+	ResetEvent event = test::EventBuilder()
+	                       .id(id)
+	                       .direction(direction)
+	                       .local(form + local, local_port)
+	                       .remote(form + remote, remote_port)
+	                       .event();
 	event.raw.timestamp_ns = 1'000'000'000ULL + id;
-	event.raw.local_port = local_port;
-	event.raw.remote_port = remote_port;
-	if (as_v4_mapped) {
-		event.raw.family = RSTWATCH_AF_INET6;
-		event.raw.local_addr[10] = event.raw.local_addr[11] = 0xff;
-		event.raw.remote_addr[10] = event.raw.remote_addr[11] = 0xff;
-		inet_pton(AF_INET, local, event.raw.local_addr + 12);
-		inet_pton(AF_INET, remote, event.raw.remote_addr + 12);
-	} else {
-		event.raw.family = RSTWATCH_AF_INET;
-		inet_pton(AF_INET, local, event.raw.local_addr);
-		inet_pton(AF_INET, remote, event.raw.remote_addr);
-	}
 	return event;
 }
 

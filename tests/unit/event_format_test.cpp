@@ -1,5 +1,6 @@
 #include "core/event_format.h"
 #include "common/json_text.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -45,46 +46,31 @@ OutputContext make_reasons()
 	return context;
 }
 
-void set_comm(char (&comm)[RSTWATCH_COMM_LEN], const char *text)
-{
-	std::memset(comm, 0, sizeof(comm));
-	std::strncpy(comm, text, sizeof(comm));
-}
-
 // A reset sent by a process closing a socket with SO_LINGER {1, 0} and
 // unread data: 127.0.0.1:8080 -> 10.0.0.2:443.
 ResetEvent make_sent_event()
 {
-	ResetEvent event;
-	event.id = 77;
-	event.realtime_ns = 1700000000123456789LL;
+	ResetEvent event = test::EventBuilder()
+	                       .id(77)
+	                       .realtime_ns(1700000000123456789LL)
+	                       .version(RSTWATCH_EVENT_VERSION)
+	                       .local("127.0.0.1", 8080)
+	                       .remote("10.0.0.2", 443)
+	                       .direction(RSTWATCH_DIR_SENT)
+	                       .kernel_reason(kAbortOnClose)
+	                       .flags(RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET |
+	                              RSTWATCH_F_LINGER_ON | RSTWATCH_F_CURRENT_IS_OWNER)
+	                       .state(7) // TCP_CLOSE
+	                       .owner(RSTWATCH_OWNER_CURRENT, 1234, 1235, "srv")
+	                       .current_task(1234, 1235, "srv")
+	                       .event();
 	rstwatch_event &raw = event.raw;
-	raw.version = RSTWATCH_EVENT_VERSION;
 	raw.timestamp_ns = 5'000'000'000ULL;
 	raw.socket_id = 0xffff888012345678ULL;
 	raw.cgroup_id = 4242;
 	raw.bytes_sent = 1000;
 	raw.bytes_received = 2000;
-	raw.family = RSTWATCH_AF_INET;
-	const uint8_t local[4] = {127, 0, 0, 1};
-	const uint8_t remote[4] = {10, 0, 0, 2};
-	std::memcpy(raw.local_addr, local, sizeof(local));
-	std::memcpy(raw.remote_addr, remote, sizeof(remote));
-	raw.local_port = 8080;
-	raw.remote_port = 443;
-	raw.direction = RSTWATCH_DIR_SENT;
-	raw.kernel_reason = kAbortOnClose;
-	raw.flags = RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET | RSTWATCH_F_LINGER_ON |
-	            RSTWATCH_F_CURRENT_IS_OWNER;
 	raw.netns = 4026531840u;
-	raw.state = 7; // TCP_CLOSE
-	raw.owner_source = RSTWATCH_OWNER_CURRENT;
-	raw.owner_pid = 1234;
-	raw.owner_tid = 1235;
-	set_comm(raw.owner_comm, "srv");
-	raw.current_pid = 1234;
-	raw.current_tid = 1235;
-	set_comm(raw.current_comm, "srv");
 	raw.unread_bytes = 42;
 	raw.unsent_bytes = 3;
 	raw.unacked_bytes = 5;
@@ -101,28 +87,22 @@ ResetEvent make_sent_event()
 // no owner, the task on the CPU is whatever softirq interrupted.
 ResetEvent make_no_socket_event(bool reply_to_syn)
 {
-	ResetEvent event;
-	event.id = 78;
-	event.realtime_ns = 1700000000000000000LL;
-	rstwatch_event &raw = event.raw;
-	raw.version = RSTWATCH_EVENT_VERSION;
-	raw.family = RSTWATCH_AF_INET;
-	const uint8_t local[4] = {127, 0, 0, 1};
-	const uint8_t remote[4] = {127, 0, 0, 1};
-	std::memcpy(raw.local_addr, local, sizeof(local));
-	std::memcpy(raw.remote_addr, remote, sizeof(remote));
-	raw.local_port = 9;
-	raw.remote_port = 55000;
-	raw.direction = RSTWATCH_DIR_SENT;
-	raw.kernel_reason = 1; // NO_SOCKET
-	raw.flags = RSTWATCH_F_HAS_SKB | (reply_to_syn ? uint32_t{RSTWATCH_F_REPLY_TO_SYN} : 0u);
-	raw.state = 0;
-	raw.owner_source = RSTWATCH_OWNER_NONE;
-	raw.owner_pid = 999; // must not be reported without an owner
-	set_comm(raw.owner_comm, "stale");
-	raw.current_pid = 0;
-	set_comm(raw.current_comm, "swapper/0");
-	raw.segment_ttl = 64;
+	ResetEvent event =
+	    test::EventBuilder()
+	        .id(78)
+	        .realtime_ns(1700000000000000000LL)
+	        .version(RSTWATCH_EVENT_VERSION)
+	        .local("127.0.0.1", 9)
+	        .remote("127.0.0.1", 55000)
+	        .direction(RSTWATCH_DIR_SENT)
+	        .kernel_reason(1) // NO_SOCKET
+	        .flags(RSTWATCH_F_HAS_SKB | (reply_to_syn ? uint32_t{RSTWATCH_F_REPLY_TO_SYN} : 0u))
+	        .state(0)
+	        // The pid must not be reported without an owner.
+	        .owner(RSTWATCH_OWNER_NONE, 999, 0, "stale")
+	        .current_task(0, 0, "swapper/0")
+	        .event();
+	event.raw.segment_ttl = 64;
 	return event;
 }
 

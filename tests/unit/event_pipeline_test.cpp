@@ -1,7 +1,7 @@
 // The daemon's record path without BPF: synthetic ring-buffer records go in,
 // and the store, the metrics, the event lines and the followers see them.
 #include "daemon/pipeline.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,8 +18,6 @@ namespace rstwatch
 namespace
 {
 
-using test::EventSpec;
-using test::make_event;
 
 MetricsSources no_kernel(KernelCounters *counters)
 {
@@ -32,10 +30,7 @@ MetricsSources no_kernel(KernelCounters *counters)
 // What a ring-buffer record of this event looks like: the raw struct.
 rstwatch_event record(uint32_t pid, const char *comm)
 {
-	EventSpec spec;
-	spec.comm = comm;
-	spec.pid = pid;
-	rstwatch_event raw = make_event(spec).raw;
+	rstwatch_event raw = test::refused_connect_event({.comm = comm, .pid = pid}).raw;
 	raw.timestamp_ns = 5'000'000'000;
 	return raw;
 }

@@ -1,6 +1,6 @@
 #include "core/classifier.h"
 #include "daemon/metrics/metrics.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,7 @@ namespace rstwatch
 namespace
 {
 
-using test::EventSpec;
-using test::make_event;
+using test::refused_connect_event;
 
 // "name{labels} value" lines of a scrape, keyed by everything before the
 // value; comments dropped.
@@ -104,13 +103,14 @@ TEST(MetricsSeries, EventsFeedProcessPortAndHistograms)
 	KernelCounters counters;
 	ResetMetrics metrics(sources(&counters), 20);
 	for (int i = 0; i < 3; i++)
-		metrics.observe(make_event({.direction = RSTWATCH_DIR_RECEIVED,
-		                            .comm = "curl",
-		                            .pid = 10,
-		                            .local_port = 40000}));
-	metrics.observe(make_event({.direction = RSTWATCH_DIR_SENT, .local_port = 8080}));
+		metrics.observe(refused_connect_event({.direction = RSTWATCH_DIR_RECEIVED,
+		                                       .comm = "curl",
+		                                       .pid = 10,
+		                                       .local_port = 40000}));
+	metrics.observe(
+	    refused_connect_event({.direction = RSTWATCH_DIR_SENT, .local_port = 8080}));
 	ResetEvent idle =
-	    make_event({.direction = RSTWATCH_DIR_RECEIVED, .comm = "app", .pid = 11});
+	    refused_connect_event({.direction = RSTWATCH_DIR_RECEIVED, .comm = "app", .pid = 11});
 	idle.raw.idle_since_send_ms = 349'000;
 	idle.raw.idle_since_receive_ms = 351'000;
 	idle.raw.unread_bytes = 100;
@@ -150,7 +150,8 @@ TEST(MetricsSeries, BusiestProcessesGetSeriesTheRestCountAsOther)
 	KernelCounters counters;
 	ResetMetrics metrics(sources(&counters), 2);
 	auto sent_by = [](const char *comm) {
-		return make_event({.direction = RSTWATCH_DIR_RECEIVED, .comm = comm, .pid = 1});
+		return refused_connect_event(
+		    {.direction = RSTWATCH_DIR_RECEIVED, .comm = comm, .pid = 1});
 	};
 	metrics.observe(sent_by("first"));
 	metrics.observe(sent_by("second"));
@@ -204,11 +205,11 @@ TEST(MetricsSeries, SeriesStayBoundedAtDefaults)
 	for (uint32_t i = 0; i < 20000; i++) {
 		std::string comm = "proc" + std::to_string(i % 5000);
 		for (uint8_t direction : {RSTWATCH_DIR_SENT, RSTWATCH_DIR_RECEIVED})
-			metrics.observe(
-			    make_event({.direction = direction,
-			                .comm = comm,
-			                .pid = i,
-			                .local_port = static_cast<uint16_t>(1024 + i % 7000)}));
+			metrics.observe(refused_connect_event(
+			    {.direction = direction,
+			     .comm = comm,
+			     .pid = i,
+			     .local_port = static_cast<uint16_t>(1024 + i % 7000)}));
 		if (i % 5000 == 0)
 			metrics.decay();
 	}

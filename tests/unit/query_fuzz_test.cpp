@@ -3,7 +3,7 @@
 // Deterministic (fixed seed), so a failure names an input that reproduces.
 #include "daemon/query/request.h"
 #include "daemon/query/response.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -87,7 +87,7 @@ bool check(const std::string &input, Outcome &outcome)
 		return false;
 	}
 	// The filter is usable on any event.
-	ResetEvent event = test::make_event({});
+	ResetEvent event = test::refused_connect_event({});
 	(void)request.filter.matches(event, make_classify_config({}, 1000));
 	return true;
 }

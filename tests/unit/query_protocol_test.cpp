@@ -3,7 +3,7 @@
 #include "daemon/query/request.h"
 #include "daemon/query/response.h"
 #include "daemon/query/time.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -16,8 +16,7 @@ namespace
 {
 
 using nlohmann::json;
-using test::EventSpec;
-using test::make_event;
+using test::refused_connect_event;
 
 constexpr int64_t kNow = 1'800'000'000'000'000'000;
 constexpr int64_t kSecond = 1'000'000'000;
@@ -175,10 +174,10 @@ TEST(QueryProtocol, ErrorLinesAreJsonEvenForHostileInput)
 
 TEST(QueryProtocol, AddressPrefixesMatchEitherFamilyForm)
 {
-	ResetEvent v4 = make_event({.local = "10.1.2.3", .remote = "192.168.7.9"});
+	ResetEvent v4 = refused_connect_event({.local = "10.1.2.3", .remote = "192.168.7.9"});
 	ResetEvent mapped =
-	    make_event({.local = "::ffff:10.1.2.3", .remote = "::ffff:192.168.7.9"});
-	ResetEvent v6 = make_event({.local = "fd00::1", .remote = "2001:db8::42"});
+	    refused_connect_event({.local = "::ffff:10.1.2.3", .remote = "::ffff:192.168.7.9"});
+	ResetEvent v6 = refused_connect_event({.local = "fd00::1", .remote = "2001:db8::42"});
 	auto prefix = [](const char *text) { return *AddressPrefix::parse(text); };
 	for (const ResetEvent *event : {&v4, &mapped}) {
 		EXPECT_TRUE(prefix("10.1.2.3").matches(event->raw, true));
@@ -206,20 +205,20 @@ EventStore sample_store()
 		uint16_t server = curl ? 8080 : 9090;
 		uint16_t client = static_cast<uint16_t>(40000 + i);
 		int64_t at = 1'700'000'000'000'000'000 + i * kSecond;
-		store.append(make_event({.id = ++id,
-		                         .realtime_ns = at,
-		                         .direction = RSTWATCH_DIR_SENT,
-		                         .local_port = server,
-		                         .remote = "127.0.0.2",
-		                         .remote_port = client}));
-		store.append(make_event({.id = ++id,
-		                         .realtime_ns = at,
-		                         .direction = RSTWATCH_DIR_RECEIVED,
-		                         .comm = curl ? "curl" : "wget",
-		                         .pid = curl ? 100u : 200u,
-		                         .local = "127.0.0.2",
-		                         .local_port = client,
-		                         .remote_port = server}));
+		store.append(refused_connect_event({.id = ++id,
+		                                    .realtime_ns = at,
+		                                    .direction = RSTWATCH_DIR_SENT,
+		                                    .local_port = server,
+		                                    .remote = "127.0.0.2",
+		                                    .remote_port = client}));
+		store.append(refused_connect_event({.id = ++id,
+		                                    .realtime_ns = at,
+		                                    .direction = RSTWATCH_DIR_RECEIVED,
+		                                    .comm = curl ? "curl" : "wget",
+		                                    .pid = curl ? 100u : 200u,
+		                                    .local = "127.0.0.2",
+		                                    .local_port = client,
+		                                    .remote_port = server}));
 	}
 	return store;
 }

@@ -1,5 +1,5 @@
 #include "core/event_store.h"
-#include "query_test_events.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ std::vector<uint64_t> ids_newest_first(const EventStore &store)
 void fill(EventStore &store, uint64_t first, uint64_t last)
 {
 	for (uint64_t id = first; id <= last; id++)
-		store.append(test::make_event({.id = id}));
+		store.append(test::refused_connect_event({.id = id}));
 }
 
 TEST(QueryStore, KeepsTheNewestUpToItsCapacity)

@@ -1,4 +1,5 @@
 #include "core/reset_event.h"
+#include "support/event_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -29,40 +30,20 @@ std::array<uint8_t, sizeof(rstwatch_event)> make_record(uint32_t version)
 
 rstwatch_event make_ipv4_event()
 {
-	rstwatch_event event{};
-	event.family = RSTWATCH_AF_INET;
-	const uint8_t local[4] = {127, 0, 0, 1};
-	const uint8_t remote[4] = {192, 168, 10, 254};
-	std::memcpy(event.local_addr, local, sizeof(local));
-	std::memcpy(event.remote_addr, remote, sizeof(remote));
-	event.local_port = 8080;
-	event.remote_port = 51234;
-	return event;
+	return test::EventBuilder().local("127.0.0.1", 8080).remote("192.168.10.254", 51234).raw();
 }
 
 rstwatch_event make_ipv6_event()
 {
-	rstwatch_event event{};
-	event.family = RSTWATCH_AF_INET6;
-	event.local_addr[15] = 1; // ::1
-	const uint8_t remote[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42};
-	std::memcpy(event.remote_addr, remote, sizeof(remote));
-	event.local_port = 8080;
-	event.remote_port = 443;
-	return event;
+	return test::EventBuilder().local("::1", 8080).remote("2001:db8::42", 443).raw();
 }
 
 rstwatch_event make_v4_mapped_event()
 {
-	rstwatch_event event{};
-	event.family = RSTWATCH_AF_INET6;
-	const uint8_t local[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3};
-	const uint8_t remote[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 172, 16, 0, 9};
-	std::memcpy(event.local_addr, local, sizeof(local));
-	std::memcpy(event.remote_addr, remote, sizeof(remote));
-	event.local_port = 8080;
-	event.remote_port = 40000;
-	return event;
+	return test::EventBuilder()
+	    .local("::ffff:10.1.2.3", 8080)
+	    .remote("::ffff:172.16.0.9", 40000)
+	    .raw();
 }
 
 int64_t clock_ns(clockid_t clock)

@@ -1,12 +1,11 @@
 #include "proxy_process.h"
-#include "test_support.h"
+#include "subprocess.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -214,22 +213,13 @@ ForegroundServer::ForegroundServer(const std::vector<std::string> &argv,
 	int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (log < 0)
 		throw std::runtime_error("cannot open " + log_path + ": " + errno_text());
-	master_pid_ = fork();
-	if (master_pid_ < 0) {
-		close(log);
-		throw std::runtime_error("fork failed: " + errno_text());
-	}
-	if (master_pid_ == 0) {
-		// SIGTERM rather than SIGKILL: the master then stops its
-		// workers too instead of orphaning them.
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		int devnull = open("/dev/null", O_RDONLY);
-		dup2(devnull, STDIN_FILENO);
-		dup2(log, STDOUT_FILENO);
-		dup2(log, STDERR_FILENO);
-		exec_or_exit(argv);
-	}
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	master_pid_ = spawn(argv, {.in = devnull, .out = log, .err = log});
+	std::string why = errno_text();
+	close(devnull);
 	close(log);
+	if (master_pid_ < 0)
+		throw std::runtime_error("fork failed: " + why);
 }
 
 ForegroundServer::~ForegroundServer()

@@ -27,10 +27,9 @@ void DaemonSession::start(std::vector<std::string> args)
 void DaemonSession::stop()
 {
 	if (unavailable_.empty()) {
-		ExitResult result = daemon_->stop();
-		EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-		EXPECT_NE(result.stderr_text.find("rstwatchd: stopping:"), std::string::npos)
-		    << result.stderr_text;
+		CommandResult result = daemon_->stop();
+		EXPECT_EQ(result.exit_code, 0) << result.err;
+		EXPECT_NE(result.err.find("rstwatchd: stopping:"), std::string::npos) << result.err;
 	}
 	daemon_.reset();
 }

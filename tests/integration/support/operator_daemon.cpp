@@ -4,14 +4,12 @@
 #include "test_support.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,70 +17,11 @@
 #include <filesystem>
 #include <sstream>
 
-extern char **environ;
-
 namespace rstwatch::test
 {
 
 namespace
 {
-
-// fork + exec with stdout and stderr on the given descriptors and extra
-// environment entries on top of the test's own.
-pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env,
-            int stdout_fd, int stderr_fd)
-{
-	std::vector<std::string> environment;
-	for (char **entry = environ; *entry; entry++)
-		environment.emplace_back(*entry);
-	for (const std::string &entry : env) {
-		std::string name = entry.substr(0, entry.find('='));
-		std::erase_if(environment, [&](const std::string &existing) {
-			return existing.compare(0, name.size() + 1, name + "=") == 0;
-		});
-		environment.push_back(entry);
-	}
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	dup2(stdout_fd, STDOUT_FILENO);
-	dup2(stderr_fd, STDERR_FILENO);
-	std::vector<char *> args, envp;
-	for (const std::string &arg : argv)
-		args.push_back(const_cast<char *>(arg.c_str()));
-	args.push_back(nullptr);
-	for (const std::string &entry : environment)
-		envp.push_back(const_cast<char *>(entry.c_str()));
-	envp.push_back(nullptr);
-	execve(args[0], args.data(), envp.data());
-	dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
-	_exit(127);
-}
-
-int wait_exit_code(pid_t pid)
-{
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-void read_all(int fd, std::mutex &mutex, std::condition_variable &changed,
-              const std::function<void(const std::string &)> &on_data)
-{
-	char buffer[65536];
-	for (;;) {
-		ssize_t n = read(fd, buffer, sizeof(buffer));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		std::lock_guard lock(mutex);
-		on_data(std::string(buffer, static_cast<size_t>(n)));
-		changed.notify_all();
-	}
-	close(fd);
-}
 
 // The next line from `fd` (a pipe or a socket), keeping what follows it in
 // `buffer`; nullopt at end of file or when `timeout` passes first.
@@ -115,58 +54,6 @@ std::optional<std::string> read_line_from(int fd, std::string &buffer,
 std::string rstwatch_client_path()
 {
 	return RSTWATCH_CLIENT_PATH;
-}
-
-CommandResult run_capture(const std::vector<std::string> &argv, const std::vector<std::string> &env,
-                          std::chrono::milliseconds timeout)
-{
-	CommandResult result;
-	int out_pipe[2], err_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
-		result.err = "pipe failed";
-		return result;
-	}
-	pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-	int open_fds = 2;
-	char buffer[65536];
-	bool timed_out = false;
-	while (open_fds > 0) {
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-		    deadline - std::chrono::steady_clock::now());
-		if (left.count() <= 0) {
-			timed_out = true;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(fds, 2, static_cast<int>(left.count())) <= 0)
-			continue;
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
-			if (n <= 0) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				open_fds--;
-				continue;
-			}
-			(i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
-		}
-	}
-	for (const pollfd &fd : fds) {
-		if (fd.fd >= 0)
-			close(fd.fd);
-	}
-	result.exit_code = wait_exit_code(pid);
-	if (timed_out) {
-		result.exit_code = -1;
-		result.err += "[timed out]";
-	}
-	return result;
 }
 
 std::optional<double> metric(const std::string &scrape, const std::string &series)
@@ -214,92 +101,34 @@ OperatorDaemon::~OperatorDaemon()
 
 bool OperatorDaemon::start(const Options &options)
 {
-	int out_pipe[2], err_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
-		error_ = "pipe failed";
-		return false;
-	}
 	std::vector<std::string> argv = options.prefix;
 	argv.push_back(rstwatchd_path());
 	argv.insert(argv.end(), {"--quiet", "--socket", socket_path_, "--metrics-listen",
 	                         "127.0.0.1:0", "--config", options.config});
 	argv.insert(argv.end(), options.args.begin(), options.args.end());
-	pid_ = spawn(argv, options.env, out_pipe[1], err_pipe[1]);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
-	stdout_reader_ = std::thread([this, fd = out_pipe[0]] { read_stdout(fd); });
-	stderr_reader_ = std::thread([this, fd = err_pipe[0]] { read_stderr(fd); });
-
-	std::unique_lock lock(mutex_);
-	bool done = changed_.wait_for(lock, std::chrono::seconds(30), [this] {
-		return stderr_.find("rstwatchd: ready") != std::string::npos || exited_;
-	});
-	size_t ready = stderr_.find("rstwatchd: ready");
-	if (ready == std::string::npos) {
-		error_ = done ? "rstwatchd exited before it was ready: " + stderr_
-		              : "rstwatchd did not become ready within 30 s: " + stderr_;
+	error_ = process_.start(argv, options.env) ? wait_until_ready(process_) : process_.error();
+	if (!error_.empty())
 		return false;
-	}
-	std::string line = stderr_.substr(ready, stderr_.find('\n', ready) - ready);
+	std::string stderr_text = process_.stderr_text();
+	size_t ready = stderr_text.find("rstwatchd: ready");
+	std::string line = stderr_text.substr(ready, stderr_text.find('\n', ready) - ready);
 	size_t at = line.find("http://127.0.0.1:");
 	if (at != std::string::npos)
 		metrics_port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 17)));
 	return true;
 }
 
-void OperatorDaemon::read_stdout(int fd)
-{
-	// Drained so rstwatchd never blocks on a full pipe; with --quiet it
-	// writes nothing there.
-	read_all(fd, mutex_, changed_, [](const std::string &) {});
-}
-
-void OperatorDaemon::read_stderr(int fd)
-{
-	read_all(fd, mutex_, changed_, [this](const std::string &data) { stderr_ += data; });
-	std::lock_guard lock(mutex_);
-	exited_ = true;
-	changed_.notify_all();
-}
-
 CommandResult OperatorDaemon::stop(int signal)
 {
 	CommandResult result;
-	if (pid_ > 0 && !reaped_) {
-		kill(pid_, signal);
-		result.exit_code = wait_exit_code(pid_);
-		reaped_ = true;
-	}
-	if (stdout_reader_.joinable())
-		stdout_reader_.join();
-	if (stderr_reader_.joinable())
-		stderr_reader_.join();
-	result.err = stderr_text();
+	result.exit_code = process_.stop(signal);
+	result.err = process_.stderr_text();
 	return result;
-}
-
-void OperatorDaemon::send_signal(int signal) const
-{
-	if (pid_ > 0 && !reaped_)
-		kill(pid_, signal);
-}
-
-bool OperatorDaemon::running() const
-{
-	return pid_ > 0 && !reaped_ && kill(pid_, 0) == 0;
-}
-
-std::string OperatorDaemon::stderr_text()
-{
-	std::lock_guard lock(mutex_);
-	return stderr_;
 }
 
 bool OperatorDaemon::wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout)
 {
-	std::unique_lock lock(mutex_);
-	return changed_.wait_for(lock, timeout,
-	                         [&] { return stderr_.find(text) != std::string::npos; });
+	return process_.wait_for_stderr(text, timeout) == Subprocess::Wait::met;
 }
 
 std::string OperatorDaemon::scrape() const
@@ -362,7 +191,7 @@ CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,
 	argv.push_back(rstwatch_client_path());
 	argv.insert(argv.end(), {"--socket", socket_path_});
 	argv.insert(argv.end(), args.begin(), args.end());
-	return run_capture(argv);
+	return run_command(argv);
 }
 
 pid_t refused_connects(const std::string &comm, uint16_t port, int count)
@@ -390,34 +219,24 @@ pid_t refused_connects(const std::string &comm, uint16_t port, int count)
 
 BackgroundCommand::BackgroundCommand(const std::vector<std::string> &argv)
 {
-	int out_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC))
-		throw std::runtime_error("pipe failed");
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	pid_ = spawn(argv, {}, out_pipe[1], devnull);
-	close(out_pipe[1]);
-	close(devnull);
-	stdout_fd_ = out_pipe[0];
-}
-
-BackgroundCommand::~BackgroundCommand()
-{
-	stop();
-	close(stdout_fd_);
+	if (!process_.start(argv, {},
+	                    [this](std::string line) { lines_.push_back(std::move(line)); }))
+		throw std::runtime_error(process_.error());
 }
 
 std::optional<std::string> BackgroundCommand::read_line(std::chrono::milliseconds timeout)
 {
-	return read_line_from(stdout_fd_, buffer_, timeout);
-}
-
-int BackgroundCommand::stop()
-{
-	if (pid_ <= 0 || reaped_)
-		return -1;
-	kill(pid_, SIGTERM);
-	reaped_ = true;
-	return wait_exit_code(pid_);
+	std::optional<std::string> line;
+	process_.wait_until(
+	    [&] {
+		    if (lines_.empty())
+			    return false;
+		    line = std::move(lines_.front());
+		    lines_.pop_front();
+		    return true;
+	    },
+	    timeout);
+	return line;
 }
 
 RawQueryClient::RawQueryClient(const std::string &path)

@@ -91,10 +91,6 @@ private:
 	std::string name_;
 };
 
-// In a forked child: execv(argv[0], argv), or report why on stderr and
-// _exit(127).
-[[noreturn]] void exec_or_exit(const std::vector<std::string> &argv);
-
 // Runs a shell command in the host namespace; throws with its output.
 void run_host_command(const std::string &command);
 // Pins the calling process to one CPU.

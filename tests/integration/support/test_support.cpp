@@ -1,4 +1,5 @@
 #include "test_support.h"
+#include "subprocess.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -201,8 +202,7 @@ NetNamespace::NetNamespace(const std::string &suffix)
 
 NetNamespace::~NetNamespace()
 {
-	std::string command = "ip netns delete " + name_ + " 2>/dev/null";
-	if (system(command.c_str()) != 0)
+	if (run_command({"/bin/sh", "-c", "ip netns delete " + name_}).exit_code != 0)
 		fprintf(stderr, "warning: could not delete namespace %s\n", name_.c_str());
 }
 
@@ -221,31 +221,12 @@ void NetNamespace::enter() const
 	close(fd);
 }
 
-void exec_or_exit(const std::vector<std::string> &argv)
-{
-	std::vector<char *> args;
-	for (const std::string &arg : argv)
-		args.push_back(const_cast<char *>(arg.c_str()));
-	args.push_back(nullptr);
-	execv(args[0], args.data());
-	dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], strerror(errno));
-	_exit(127);
-}
-
 void run_host_command(const std::string &command)
 {
-	std::string wrapped = command + " 2>&1";
-	FILE *pipe = popen(wrapped.c_str(), "r");
-	if (!pipe)
-		throw std::runtime_error("popen failed for: " + command);
-	std::string output;
-	char buffer[512];
-	while (fgets(buffer, sizeof(buffer), pipe))
-		output += buffer;
-	int status = pclose(pipe);
-	if (status != 0)
-		throw std::runtime_error("command failed (" + std::to_string(status) +
-		                         "): " + command + "\n" + output);
+	CommandResult result = run_command({"/bin/sh", "-c", command + " 2>&1"});
+	if (result.exit_code != 0)
+		throw std::runtime_error("command failed (" + std::to_string(result.exit_code) +
+		                         "): " + command + "\n" + result.out);
 }
 
 void pin_to_cpu(int cpu)

@@ -7,6 +7,7 @@
 // machine may be running.
 #pragma once
 
+#include "subprocess.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>
@@ -15,27 +16,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
+#include <deque>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace rstwatch::test
 {
-
-struct CommandResult {
-	int exit_code = -1; // -1 when killed by a signal or timed out
-	std::string out;
-	std::string err;
-};
-
-// Runs argv to completion with extra "NAME=value" environment entries.
-CommandResult run_capture(const std::vector<std::string> &argv,
-                          const std::vector<std::string> &env = {},
-                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 std::string rstwatch_client_path();
 
@@ -67,15 +54,15 @@ public:
 	bool start(const Options &options);
 	// SIGTERM (or `signal`), then waits for the exit.
 	CommandResult stop(int signal = SIGTERM);
-	void send_signal(int signal) const;
-	bool running() const;
+	void send_signal(int signal) const { process_.send_signal(signal); }
+	bool running() const { return process_.running(); }
 
 	const std::string &error() const { return error_; }
-	pid_t pid() const { return pid_; }
+	pid_t pid() const { return process_.pid(); }
 	const std::string &directory() const { return directory_; }
 	const std::string &socket_path() const { return socket_path_; }
 	uint16_t metrics_port() const { return metrics_port_; }
-	std::string stderr_text();
+	std::string stderr_text() { return process_.stderr_text(); }
 
 	// Waits until stderr contains `text`.
 	bool wait_for_stderr(const std::string &text,
@@ -93,20 +80,12 @@ public:
 	                       const std::vector<std::string> &prefix = {}) const;
 
 private:
-	void read_stdout(int fd);
-	void read_stderr(int fd);
-
 	std::string directory_;
 	std::string socket_path_;
 	uint16_t metrics_port_ = 0;
-	pid_t pid_ = -1;
-	bool reaped_ = false;
-	std::thread stdout_reader_;
-	std::thread stderr_reader_;
-	std::mutex mutex_;
-	std::condition_variable changed_;
-	std::string stderr_;
-	bool exited_ = false;
+	// With --quiet rstwatchd writes nothing to stdout; it is drained all
+	// the same, so the daemon never blocks on a full pipe.
+	Subprocess process_;
 	std::string error_;
 };
 
@@ -116,38 +95,27 @@ private:
 // the process id once it has exited.
 pid_t refused_connects(const std::string &comm, uint16_t port, int count);
 
-// Root is needed to load BPF; outside CI a test without it skips.
-#define RSTWATCH_REQUIRE_ROOT()                                                                    \
-	do {                                                                                       \
-		if (geteuid() != 0) {                                                              \
-			if (::rstwatch::test::running_in_ci())                                     \
-				FAIL() << "integration tests need root in CI";                     \
-			GTEST_SKIP() << "skipping: integration tests need root";                   \
-		}                                                                                  \
-	} while (0)
-
 // A command running alongside the test (rstwatch follow), its stdout read
 // line by line; killed when the object goes.
 class BackgroundCommand
 {
 public:
+	// Throws when the command cannot be started.
 	explicit BackgroundCommand(const std::vector<std::string> &argv);
-	~BackgroundCommand();
-	BackgroundCommand(const BackgroundCommand &) = delete;
-	BackgroundCommand &operator=(const BackgroundCommand &) = delete;
 
 	// The next stdout line, or nullopt on timeout or end of output.
 	std::optional<std::string>
 	read_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 	// SIGTERM and wait; the exit code (-1 for a signal).
-	int stop();
-	pid_t pid() const { return pid_; }
+	int stop() { return process_.stop(SIGTERM); }
+	pid_t pid() const { return process_.pid(); }
 
 private:
-	pid_t pid_ = -1;
-	int stdout_fd_ = -1;
-	bool reaped_ = false;
-	std::string buffer_;
+	// Filled by process_'s stdout handler, under its lock.
+	std::deque<std::string> lines_;
+	// Declared after lines_ so that it stops, and its reader with it,
+	// before lines_ goes.
+	Subprocess process_;
 };
 
 // A unix stream connection speaking the query protocol by hand.
