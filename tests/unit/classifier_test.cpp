@@ -73,12 +73,18 @@ protected:
 		    .raw();
 	}
 	Cause cause(const rstwatch_event &e) const { return classify_cause(e, config); }
-	Classification explain(const rstwatch_event &e) const
+	// What every output shows with a cause: its evidence and remedy.
+	struct Explained {
+		Cause cause;
+		std::vector<std::string> evidence;
+		std::string_view remedy;
+	};
+	Explained explain(const rstwatch_event &e) const
 	{
 		auto names = reason_table();
-		return classify(e, config, [names](uint32_t r) {
-			return r < names.size() ? names[r] : "unavailable";
-		});
+		Cause decided = classify_cause(e, config);
+		std::string name = e.kernel_reason < names.size() ? names[e.kernel_reason] : "";
+		return {decided, cause_evidence(e, decided, config, name), cause_remedy(decided)};
 	}
 };
 

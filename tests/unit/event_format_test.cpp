@@ -16,6 +16,17 @@ namespace rstwatch
 namespace
 {
 
+// The human line the daemon writes to stdout for an event.
+std::string text_line(const ResetEvent &event, const OutputContext &context)
+{
+	std::string line;
+	{
+		JsonAppender out(line);
+		append_event_text(out, event, context);
+	}
+	return line;
+}
+
 using nlohmann::json;
 
 constexpr uint32_t kAbortOnClose = 11;
@@ -343,7 +354,7 @@ TEST(EventToJson, Ipv6Endpoints)
 
 TEST(EventToText, SentEvent)
 {
-	const std::string text = event_to_text(make_sent_event(), make_reasons());
+	const std::string text = text_line(make_sent_event(), make_reasons());
 	EXPECT_TRUE(contains(text, "2023-11-14T22:13:20.123456789Z"));
 	EXPECT_TRUE(contains(text, " sent "));
 	EXPECT_TRUE(contains(text, "127.0.0.1:8080 -> 10.0.0.2:443"));
@@ -361,14 +372,14 @@ TEST(EventToText, ReceivedEventPointsInward)
 {
 	ResetEvent event = make_sent_event();
 	event.raw.direction = RSTWATCH_DIR_RECEIVED;
-	const std::string text = event_to_text(event, make_reasons());
+	const std::string text = text_line(event, make_reasons());
 	EXPECT_TRUE(contains(text, " received "));
 	EXPECT_TRUE(contains(text, "127.0.0.1:8080 <- 10.0.0.2:443"));
 }
 
 TEST(EventToText, NoOwner)
 {
-	const std::string text = event_to_text(make_no_socket_event(true), make_reasons());
+	const std::string text = text_line(make_no_socket_event(true), make_reasons());
 	EXPECT_TRUE(contains(text, "reason=NO_SOCKET"));
 	EXPECT_TRUE(contains(text, "state=NONE"));
 	EXPECT_TRUE(contains(text, "pid=- (no owner)"));

@@ -245,15 +245,4 @@ std::vector<std::string> cause_evidence(const rstwatch_event &e, Cause cause,
 	return evidence;
 }
 
-Classification classify(const rstwatch_event &e, const rstwatch_classify_config &config,
-                        const std::function<std::string(uint32_t)> &reason_name)
-{
-	Classification result;
-	result.cause = classify_cause(e, config);
-	result.remedy = cause_remedy(result.cause);
-	std::string name = e.kernel_reason != kUnavailable ? reason_name(e.kernel_reason) : "";
-	result.evidence = cause_evidence(e, result.cause, config, name);
-	return result;
-}
-
 } // namespace rstwatch

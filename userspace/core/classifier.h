@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,13 +50,6 @@ std::string_view cause_remedy(Cause cause);
 rstwatch_classify_config make_classify_config(const std::vector<std::string> &reason_names,
                                               uint32_t idle_threshold_ms);
 
-struct Classification {
-	Cause cause = Cause::Unknown;
-	// The facts that decided it, e.g. {"kernel_reason=TCP_ABORT_ON_CLOSE",
-	// "unread_bytes=1234"}.
-	std::vector<std::string> evidence;
-	std::string_view remedy;
-};
 
 // Only the cause: cheap, allocation-free; the same rules the kernel ran.
 Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config &config);
@@ -83,9 +75,4 @@ void explain_cause(const rstwatch_event &event, Cause cause, const rstwatch_clas
 std::vector<std::string> cause_evidence(const rstwatch_event &event, Cause cause,
                                         const rstwatch_classify_config &config,
                                         std::string_view kernel_reason_name);
-// The cause with its evidence and remedy, for output. `reason_name` turns a
-// kernel reason value into its name.
-Classification classify(const rstwatch_event &event, const rstwatch_classify_config &config,
-                        const std::function<std::string(uint32_t)> &reason_name);
-
 } // namespace rstwatch

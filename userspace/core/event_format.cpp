@@ -351,14 +351,4 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 		out.raw(" syn");
 }
 
-std::string event_to_text(const ResetEvent &event, const OutputContext &context)
-{
-	std::string line;
-	{
-		JsonAppender out(line);
-		append_event_text(out, event, context);
-	}
-	return line;
-}
-
 } // namespace rstwatch

@@ -25,7 +25,6 @@ nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &conte
 void append_event_json(std::string &out, const ResetEvent &event, const OutputContext &context);
 // The same through an appender that lives across many events (a batch).
 void append_event_json(JsonAppender &out, const ResetEvent &event, const OutputContext &context);
-std::string event_to_text(const ResetEvent &event, const OutputContext &context);
 // The human line, appended (what the daemon writes to stdout per event).
 void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputContext &context);
 

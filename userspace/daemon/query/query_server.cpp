@@ -53,14 +53,16 @@ size_t QueryServer::followers() const
 void QueryServer::refuse(int fd, std::string_view reason, query::ErrorCode code,
                          std::string_view message)
 {
+	// Counted before the client can read its answer: a scrape it makes
+	// next must see the drop.
+	dropped_[std::string(reason)]++;
+	if (hooks_.dropped)
+		hooks_.dropped(reason);
 	// Best effort: a fresh socket has room for one short line.
 	std::string line = query::error_line(code, message);
 	ssize_t ignored = send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)ignored;
 	close(fd);
-	dropped_[std::string(reason)]++;
-	if (hooks_.dropped)
-		hooks_.dropped(reason);
 }
 
 void QueryServer::accept_clients(Clock::time_point now)
