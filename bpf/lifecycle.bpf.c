@@ -27,8 +27,11 @@ static __always_inline void handle_set_state(const struct sock *sk, int oldstate
 	    (newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
 	    oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE &&
 	    oldstate != TCP_LISTEN;
+	/* A listener's own close; a child cloned from a listener also goes
+	 * from LISTEN (the copied state) to SYN_RECV, which is not one. */
+	bool unlistening = oldstate == TCP_LISTEN && newstate == TCP_CLOSE;
 
-	if (!closing && newstate != TCP_LISTEN && oldstate != TCP_LISTEN)
+	if (!closing && !unlistening && newstate != TCP_LISTEN)
 		return;
 	if (sock_protocol(sk, btf) != RSTWATCH_IPPROTO_TCP)
 		return;
@@ -36,7 +39,7 @@ static __always_inline void handle_set_state(const struct sock *sk, int oldstate
 		record_listener(sk, btf);
 		return;
 	}
-	if (oldstate == TCP_LISTEN) {
+	if (unlistening) {
 		forget_listener(sk, btf);
 		return;
 	}

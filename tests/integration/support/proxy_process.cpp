@@ -235,8 +235,9 @@ std::string ForegroundServer::log() const
 	return text.str();
 }
 
-pid_t ForegroundServer::wait_for_worker(const std::string &worker_comm, uint16_t port,
-                                        std::chrono::milliseconds timeout)
+std::vector<pid_t> ForegroundServer::wait_for_workers(const std::string &worker_comm, size_t count,
+                                                      uint16_t port,
+                                                      std::chrono::milliseconds timeout)
 {
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	for (;;) {
@@ -255,16 +256,17 @@ pid_t ForegroundServer::wait_for_worker(const std::string &worker_comm, uint16_t
 		// The master must also catch SIGTERM by now: HAProxy's master
 		// re-executes itself after forking the worker, and a SIGTERM in
 		// that window kills it outright and orphans the worker.
-		if (workers.size() == 1 && listening_on_loopback(port) &&
+		if (workers.size() == count && listening_on_loopback(port) &&
 		    catches_signal(master_pid_, SIGTERM)) {
-			workers_.push_back(workers.front());
-			return workers.front();
+			workers_.insert(workers_.end(), workers.begin(), workers.end());
+			return workers;
 		}
 		if (std::chrono::steady_clock::now() >= deadline)
-			throw std::runtime_error(
-			    "no single " + worker_comm + " worker listening on port " +
-			    std::to_string(port) + " (" + std::to_string(workers.size()) +
-			    " workers found); the server's log:\n" + log());
+			throw std::runtime_error("not " + std::to_string(count) + " " +
+			                         worker_comm + " worker(s) listening on port " +
+			                         std::to_string(port) + " (" +
+			                         std::to_string(workers.size()) +
+			                         " workers found); the server's log:\n" + log());
 		std::this_thread::sleep_for(kPollInterval);
 	}
 }
