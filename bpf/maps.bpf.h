@@ -71,15 +71,24 @@ struct {
 
 /* Closers by 4-tuple: the task that closed a connection, for the resets its
  * orphan (or the TIME_WAIT mini socket that replaces it) sends later. The one
- * write per connection. LRU: entries simply age out. */
+ * write per connection, so a direct-mapped table: the slot is a hash of the
+ * 4-tuple, found without a lookup (the verifier inlines array access), and a
+ * colliding connection simply takes it over. The slot keeps the 4-tuple, and
+ * a reader that finds another one finds no closer, never a wrong one. */
+struct rstwatch_closer_slot {
+	struct rstwatch_owner closer;
+	struct rstwatch_flow_key flow;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	/* Per-CPU LRU lists: no global lock on the close path. */
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
-	__type(key, struct rstwatch_flow_key);
-	__type(value, struct rstwatch_owner);
-} closed_flows SEC(".maps") __weak;
+	__type(key, __u32);
+	__type(value, struct rstwatch_closer_slot);
+} closers SEC(".maps") __weak;
+
+/* max_entries of "closers" - 1, set with it (a power of two). */
+const volatile __u32 closer_slot_mask __weak = 65535;
 
 /* Who put each listening port in LISTEN: the fallback owner of sockets
  * accepted from it. Written and removed with the listener (rare). */

@@ -19,6 +19,10 @@
 #include "kernel_read.bpf.h"
 #include "maps.bpf.h"
 
+/* How long a closer is worth keeping: orphans finish within a minute or two
+ * (FIN_WAIT2 and TIME_WAIT last 60 s by default). */
+#define RSTWATCH_CLOSER_KEEP_NS (120ull * 1000000000ull)
+
 /* TIME_WAIT and NEW_SYN_RECV "sockets" are mini sockets that share only
  * sock_common with struct sock; nothing beyond it may be read from them. */
 static __always_inline bool is_full_socket(__u8 state)
@@ -68,21 +72,69 @@ static __always_inline void flow_key_from_event(const struct rstwatch_event *eve
 static __always_inline const struct tcp_sock *
 fill_from_sock_common(struct rstwatch_event *event, const struct sock *sk, bool btf);
 
+/* Multiplicative hashing over the ten words of the 4-tuple (with netns). */
+static __always_inline struct rstwatch_closer_slot *
+closer_slot(const struct rstwatch_flow_key *flow)
+{
+	const __u32 *words = (const __u32 *)flow;
+	__u32 hash = 0;
+	__u32 index;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*flow) / sizeof(__u32)); i++)
+		hash = (hash ^ words[i]) * 0x9e3779b1u;
+	index = (hash ^ (hash >> 16)) & closer_slot_mask;
+	return bpf_map_lookup_elem(&closers, &index);
+}
+
+static __always_inline bool same_flow(const struct rstwatch_flow_key *a,
+                                      const struct rstwatch_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / sizeof(__u64)); i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 /* The current task closes a connection it holds: remembered by 4-tuple, for a
  * reset its orphan sends later from softirq or a timer. */
 static __always_inline void record_closer(const struct sock *sk, bool btf)
 {
 	struct rstwatch_event tuple = {};
 	struct rstwatch_flow_key flow = {};
-	struct rstwatch_owner closer = {};
+	struct rstwatch_closer_slot *slot;
+	__u64 previous_ns;
+	bool other_flow;
 
 	fill_from_sock_common(&tuple, sk, btf);
 	flow_key_from_event(&tuple, &flow);
-	owner_from_current(&closer, btf);
-	closer.source = RSTWATCH_OWNER_CLOSER;
-	closer.socket_created_ns = tuple.socket_created_ns;
-	if (bpf_map_update_elem(&closed_flows, &flow, &closer, BPF_ANY))
+	slot = closer_slot(&flow);
+	if (!slot)
+		return;
+	previous_ns = slot->closer.recorded_ns;
+	other_flow = previous_ns && !same_flow(&slot->flow, &flow);
+	/* The owner first, then the key a reader checks. */
+	owner_from_current(&slot->closer, btf);
+	slot->closer.source = RSTWATCH_OWNER_CLOSER;
+	slot->closer.socket_created_ns = tuple.socket_created_ns;
+	slot->flow = flow;
+	/* A recent closer of another connection lost its slot: counted, as a
+	 * sign the table is too small for the rate of closes. */
+	if (other_flow && slot->closer.recorded_ns - previous_ns < RSTWATCH_CLOSER_KEEP_NS)
 		count(RSTWATCH_CNT_OWNER_MAP_FULL);
+}
+
+static __always_inline const struct rstwatch_owner *
+find_closer(const struct rstwatch_flow_key *flow)
+{
+	struct rstwatch_closer_slot *slot = closer_slot(flow);
+
+	if (!slot || !same_flow(&slot->flow, flow))
+		return NULL;
+	return &slot->closer;
 }
 
 static __always_inline void record_listener(const struct sock *sk, bool btf)
@@ -140,10 +192,10 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 	 * and the closer was recorded then. */
 	if ((event->flags & RSTWATCH_F_ORPHAN) || event->state == TCP_TIME_WAIT) {
 		struct rstwatch_flow_key flow = {};
-		struct rstwatch_owner *closer;
+		const struct rstwatch_owner *closer;
 
 		flow_key_from_event(event, &flow);
-		closer = bpf_map_lookup_elem(&closed_flows, &flow);
+		closer = find_closer(&flow);
 		if (closer) {
 			copy_owner(event, closer);
 			if (!event->socket_created_ns)

@@ -163,8 +163,8 @@ _Static_assert(sizeof(struct rstwatch_owner_note) == RSTWATCH_OWNER_NOTE_SIZE,
                "rstwatch_owner_note layout changed: bump RSTWATCH_EVENT_VERSION");
 #endif
 
-/* The task that closed a socket (value of "closed_flows"), and the owner of
- * a listener (value of "listeners"). */
+/* The task that closed a socket (in a "closers" slot), and the owner of a
+ * listener (value of "listeners"). */
 struct rstwatch_owner {
 	__u64 recorded_ns;
 	__u64 socket_created_ns; /* as rstwatch_event.socket_created_ns */
@@ -184,9 +184,10 @@ struct rstwatch_listener_key {
 	__u16 reserved;
 };
 
-/* Key of the "closed_flows" map: a closed connection's 4-tuple, so the closer
- * is found from the orphan and from the TIME_WAIT mini socket that may
- * replace it (a different object). Addresses as in rstwatch_event. */
+/* A closed connection's 4-tuple, what a "closers" slot is chosen by and
+ * keeps, so the closer is found from the orphan and from the TIME_WAIT mini
+ * socket that may replace it (a different object). Addresses as in
+ * rstwatch_event. */
 struct rstwatch_flow_key {
 	__u8 local_addr[16];
 	__u8 remote_addr[16];
@@ -200,7 +201,7 @@ enum rstwatch_counter {
 	RSTWATCH_CNT_LOST_EVENTS = 0, /* ring buffer reserve failed */
 	RSTWATCH_CNT_SENT = 1,
 	RSTWATCH_CNT_RECEIVED = 2,
-	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* closer or listener record could not be stored */
+	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* a recent closer overwritten, or a listener not stored */
 	RSTWATCH_CNT_MAX = 4,
 };
 

@@ -71,8 +71,8 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	    ->check(check_ring_buffer_bytes)
 	    ->capture_default_str();
 	app.add_option("--owner-map-entries", config.tracer.owner_entries,
-	               "Closed connections whose closer is remembered at once (for resets "
-	               "their orphans send later)")
+	               "Slots of the table that remembers who closed each connection, for "
+	               "resets its orphan sends later (rounded down to a power of two)")
 	    ->check(CLI::Range(1024u, 1u << 24))
 	    ->capture_default_str();
 	app.add_flag("--ttl-tracking,!--no-ttl-tracking", config.tracer.ttl_tracking,

@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
@@ -207,8 +208,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	skel->rodata->classify_config = tracer->classify_config_;
 	if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_buffer_bytes))
 		throw Error("sizing the ring buffer failed: " + errno_text(err));
-	if (int err = bpf_map__set_max_entries(skel->maps.closed_flows, options.owner_entries))
-		throw Error("sizing the closer map failed: " + errno_text(err));
+	// A power of two, so a slot is a mask away from the 4-tuple's hash.
+	uint32_t closer_slots = std::bit_floor(options.owner_entries);
+	if (int err = bpf_map__set_max_entries(skel->maps.closers, closer_slots))
+		throw Error("sizing the closer table failed: " + errno_text(err));
+	skel->rodata->closer_slot_mask = closer_slots - 1;
 	return tracer;
 }
 

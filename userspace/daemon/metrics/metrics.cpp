@@ -276,7 +276,9 @@ public:
 
 		MetricFamily owners = counter_family(
 		    "rstwatch_owner_records_dropped_total",
-		    "Socket owner records the kernel could not store (owner map full)");
+		    "Owner records lost: a closer overwritten within two minutes by another "
+		    "connection's (raise --owner-map-entries), or a listener the kernel could "
+		    "not store");
 		add_counter(owners, {}, counters.owner_map_full);
 		families.push_back(std::move(owners));
 		return families;
