@@ -23,10 +23,12 @@
 static __always_inline void handle_set_state(const struct sock *sk, int oldstate, int newstate,
                                              bool btf)
 {
-	bool closing =
-	    (newstate == TCP_CLOSE || newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
-	    oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV && oldstate != TCP_CLOSE &&
-	    oldstate != TCP_LISTEN;
+	/* The application's close() (or shutdown()) of an established
+	 * connection: the socket lives on as an orphan, and what it sends
+	 * later (data after close) must name the closer. A passive close
+	 * (LAST_ACK) and an abort (CLOSE) leave nothing that resets later
+	 * without its own context: not recorded, half the writes. */
+	bool closing = newstate == TCP_FIN_WAIT1 && oldstate == TCP_ESTABLISHED;
 	/* A listener's own close; a child cloned from a listener also goes
 	 * from LISTEN (the copied state) to SYN_RECV, which is not one. */
 	bool unlistening = oldstate == TCP_LISTEN && newstate == TCP_CLOSE;

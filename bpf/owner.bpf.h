@@ -200,6 +200,10 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 			copy_owner(event, closer);
 			if (!event->socket_created_ns)
 				event->socket_created_ns = closer->socket_created_ns;
+		} else {
+			/* No process to look up: rstwatchd can still name the
+			 * owner of the listener of a server's orphan. */
+			event->flags |= RSTWATCH_F_OWNER_PENDING;
 		}
 		return;
 	}

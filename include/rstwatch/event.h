@@ -68,7 +68,8 @@ enum rstwatch_event_flags {
 	 * application closed and the kernel already freed the full socket. */
 	RSTWATCH_F_TW_FIN_WAIT2 = 1u << 11,
 	/* The kernel could not name the owner; rstwatchd resolves it from
-	 * socket_inode (a full socket still held by a file). */
+	 * socket_inode (a full socket still held by a file), or, with no
+	 * inode (an orphan whose closer is not known), from its listener. */
 	RSTWATCH_F_OWNER_PENDING = 1u << 12,
 };
 

@@ -55,9 +55,15 @@ void OwnerResolver::apply_notes(Held &held) const
 void OwnerResolver::look_up()
 {
 	inodes_.clear();
-	for (const Held &held : held_)
-		if (!held.settled && !held.looked_up)
+	for (Held &held : held_) {
+		if (held.settled || held.looked_up)
+			continue;
+		// An orphan has no file: nobody to look up.
+		if (!held.event.raw.socket_inode)
+			held.looked_up = true;
+		else
 			inodes_.push_back(held.event.raw.socket_inode);
+	}
 	if (inodes_.empty())
 		return;
 	holders_.clear();
