@@ -2,8 +2,8 @@
 
 #include "common/defaults.h"
 #include "common/error.h"
-#include "core/classifier.h"
 #include "core/owner.h"
+#include "daemon/metrics/kernel_series.h"
 
 #include <prometheus/exposer.h>
 #include <prometheus/text_serializer.h>
@@ -19,33 +19,11 @@ namespace rstwatch
 namespace
 {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-constexpr std::array<std::string_view, 2> kDirections = {"sent", "received"};
 
 size_t direction_index(uint8_t direction)
 {
 	return direction == RSTWATCH_DIR_RECEIVED ? 1 : 0;
-}
-
-// Which causes each direction can have (docs/design.md); only these get a series
-// before they are first seen, the rest appear if the kernel ever counts one.
-bool cause_applies(Cause cause, size_t direction)
-{
-	switch (cause) {
-	case Cause::Unknown:
-		return true;
-	case Cause::PeerRefused:
-	case Cause::StaleConnectionReuse:
-	case Cause::PeerIdleTimeout:
-	case Cause::MiddleboxInjected:
-	case Cause::PeerReset:
-		return direction == 1;
-	default:
-		return direction == 0;
-	}
 }
 
 // Proxies and load balancers commonly time idle connections out at 30 s,
@@ -56,23 +34,6 @@ const prometheus::Histogram::BucketBoundaries kIdleBuckets = {
 const prometheus::Histogram::BucketBoundaries kUnreadBuckets = {
     0, 1, 64, 512, 4096, 16384, 65536, 262144, 1048576, 4194304};
 
-MetricFamily counter_family(std::string name, std::string help)
-{
-	MetricFamily family;
-	family.name = std::move(name);
-	family.help = std::move(help);
-	family.type = MetricType::Counter;
-	return family;
-}
-
-void add_counter(MetricFamily &family, std::vector<ClientMetric::Label> labels, uint64_t value)
-{
-	ClientMetric metric;
-	metric.label = std::move(labels);
-	metric.counter.value = static_cast<double>(value);
-	family.metric.push_back(std::move(metric));
-}
-
 std::string comm_label(const CommKey &key)
 {
 	return std::string(key.bytes.data(), strnlen(key.bytes.data(), key.bytes.size()));
@@ -80,105 +41,10 @@ std::string comm_label(const CommKey &key)
 
 } // namespace
 
-// The series kept in the kernel, read at every scrape.
-class ResetMetrics::KernelCollectable : public prometheus::Collectable
-{
-public:
-	explicit KernelCollectable(const MetricsSources &sources)
-	    : read_(sources.kernel_counters), kernel_has_reasons_(sources.kernel_has_reasons)
-	{
-		// Only names this kernel defines; a value it does not name is
-		// shown as REASON_<n> once it is counted.
-		for (size_t value = 0;
-		     value < sources.reason_names.size() && value < RSTWATCH_MAX_REASONS - 1;
-		     value++) {
-			// SK_RST_REASON_MAX only counts the members; no reset has it.
-			if (sources.reason_names[value] != "MAX")
-				reason_names_[value] = sources.reason_names[value];
-		}
-	}
-
-	std::vector<MetricFamily> Collect() const override
-	{
-		KernelCounters counters = read_();
-		std::vector<MetricFamily> families;
-
-		MetricFamily resets = counter_family(
-		    "rstwatch_resets_total",
-		    "TCP resets this host sent or received, by direction and cause (exact: counted "
-		    "in the kernel)");
-		for (size_t direction = 0; direction < 2; direction++) {
-			for (Cause cause : all_causes()) {
-				uint64_t count =
-				    counters.by_cause[direction][static_cast<size_t>(cause)];
-				if (count || cause_applies(cause, direction))
-					add_counter(
-					    resets,
-					    {{"direction", std::string(kDirections[direction])},
-					     {"cause", std::string(cause_name(cause))}},
-					    count);
-			}
-		}
-		families.push_back(std::move(resets));
-
-		MetricFamily reasons = counter_family(
-		    "rstwatch_resets_sent_by_reason_total",
-		    "TCP resets this host sent, by the kernel's enum sk_rst_reason (exact)");
-		for (size_t slot = 0; slot < RSTWATCH_MAX_REASONS; slot++) {
-			uint64_t count = counters.sent_by_reason[slot];
-			std::string name;
-			// The last slot holds what has no slot of its own: every
-			// reset on kernels without reasons, else values past it.
-			if (slot == RSTWATCH_MAX_REASONS - 1)
-				name = kernel_has_reasons_ ? "other" : "unavailable";
-			else if (kernel_has_reasons_ && !reason_names_[slot].empty())
-				name = reason_names_[slot];
-			else
-				name = "REASON_" + std::to_string(slot);
-			bool expected = kernel_has_reasons_ ? !reason_names_[slot].empty()
-			                                    : slot == RSTWATCH_MAX_REASONS - 1;
-			if (count || expected)
-				add_counter(reasons, {{"reason", name}}, count);
-		}
-		families.push_back(std::move(reasons));
-
-		MetricFamily states = counter_family(
-		    "rstwatch_resets_received_by_state_total",
-		    "TCP resets this host received, by the socket's TCP state (exact)");
-		for (size_t state = 0; state < RSTWATCH_MAX_STATES; state++) {
-			uint64_t count = counters.received_by_state[state];
-			// TCP states are 1..12; 0 collects values the kernel
-			// should never report.
-			if (!count && (state == 0 || state > 12))
-				continue;
-			add_counter(states, {{"state", std::string(tcp_state_name(state))}}, count);
-		}
-		families.push_back(std::move(states));
-
-		MetricFamily lost = counter_family(
-		    "rstwatch_events_lost_total",
-		    "Reset events the kernel could not queue because the ring buffer was full; "
-		    "the totals above still count them");
-		add_counter(lost, {}, counters.lost_events);
-		families.push_back(std::move(lost));
-
-		MetricFamily owners = counter_family(
-		    "rstwatch_owner_records_dropped_total",
-		    "Socket owner records the kernel could not store (owner map full)");
-		add_counter(owners, {}, counters.owner_map_full);
-		families.push_back(std::move(owners));
-		return families;
-	}
-
-private:
-	std::function<KernelCounters()> read_;
-	bool kernel_has_reasons_;
-	std::array<std::string, RSTWATCH_MAX_REASONS> reason_names_;
-};
-
 ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
     : registry_(std::make_shared<prometheus::Registry>()),
-      kernel_(std::make_shared<KernelCollectable>(sources))
+      kernel_(std::make_shared<KernelSeries>(sources.kernel_counters, sources.reason_names,
+                                             sources.kernel_has_reasons))
 {
 	auto &registry = *registry_;
 	events_ = &prometheus::BuildCounter()
@@ -204,7 +70,8 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 	                          "count in local_port=\"other\"")
 	                    .Register(registry);
 	for (size_t direction = 0; direction < 2; direction++) {
-		prometheus::Labels fixed = {{"direction", std::string(kDirections[direction])}};
+		prometheus::Labels fixed = {
+		    {"direction", std::string(kDirectionLabels[direction])}};
 		by_process_[direction] = std::make_unique<TopSeries<CommKey, CommKeyHash>>(
 		    by_process, fixed, "comm", comm_label, top_series);
 		prometheus::Labels unattributed = fixed;
@@ -229,7 +96,7 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 	                   .Register(registry);
 	for (size_t direction = 0; direction < 2; direction++)
 		unread_bytes_[direction] = &unread.Add(
-		    {{"direction", std::string(kDirections[direction])}}, kUnreadBuckets);
+		    {{"direction", std::string(kDirectionLabels[direction])}}, kUnreadBuckets);
 
 	auto &attached = prometheus::BuildGauge()
 	                     .Name("rstwatch_probe_attached")

@@ -42,6 +42,8 @@ inline constexpr std::array<std::string_view, 7> kClientDropReasons = {
     "request_too_large", "read_timeout",     "write_timeout",
     "slow_follower"};
 
+class KernelSeries;
+
 struct MetricsSources {
 	std::string version;
 	// Called from the HTTP server's threads at every scrape.
@@ -81,10 +83,8 @@ public:
 	std::string serialize() const;
 
 private:
-	class KernelCollectable;
-
 	std::shared_ptr<prometheus::Registry> registry_;
-	std::shared_ptr<KernelCollectable> kernel_;
+	std::shared_ptr<KernelSeries> kernel_;
 
 	prometheus::Counter *events_;
 	prometheus::Counter *decode_errors_;
