@@ -1,11 +1,12 @@
-// The Prometheus surface: a registry of rstwatch_* series (prometheus-cpp)
-// and the HTTP exposer that serves it on /metrics.
+// The Prometheus surface: a registry of rstwatch_* series (prometheus-cpp),
+// served on /metrics by MetricsExposer (exposer.h).
 //
 // Totals by direction, cause, kernel reason and state are read from the
-// kernel's per-CPU counters at scrape time, so they stay exact when the ring
-// buffer drops events. Series that need the event itself (process, local
-// port, idle time, unread bytes) are updated from each drained event, and the
-// per-process and per-port ones are held to a bounded number of series.
+// kernel's per-CPU counters at scrape time (kernel_series.h), so they stay
+// exact when the ring buffer drops events. Series that need the event itself
+// (process, local port, idle time, unread bytes) are updated from each drained
+// event, and the per-process and per-port ones are held to a bounded number of
+// series (top_series.h).
 #pragma once
 
 #include "core/reset_event.h"
@@ -26,11 +27,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace prometheus
-{
-class Exposer;
-}
 
 namespace rstwatch
 {
@@ -101,27 +97,5 @@ private:
 	prometheus::Gauge *store_capacity_;
 	std::array<prometheus::Counter *, 2> reloads_{};
 };
-
-// Serves ResetMetrics on http://<listen>/metrics from its own threads.
-class MetricsExposer
-{
-public:
-	// `listen` is "IPv4-address:port" ("127.0.0.1:9479", port 0 for any
-	// free one). Throws Error when it cannot listen there.
-	MetricsExposer(const std::string &listen, const ResetMetrics &metrics);
-	~MetricsExposer();
-	MetricsExposer(const MetricsExposer &) = delete;
-	MetricsExposer &operator=(const MetricsExposer &) = delete;
-
-	// The address actually bound, with the port the kernel picked.
-	const std::string &address() const { return address_; }
-
-private:
-	std::unique_ptr<prometheus::Exposer> exposer_;
-	std::string address_;
-};
-
-// Checks an "address:port" for --metrics-listen; the reason when it is not.
-std::string validate_listen_address(const std::string &listen);
 
 } // namespace rstwatch
