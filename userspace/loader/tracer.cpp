@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "loader/hooks.h"
 #include "loader/kernel_btf.h"
+#include "loader/kernel_features.h"
 #include "rstwatch_bpf.skel.h"
 
 #include <bpf/bpf.h>
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
-#include <fstream>
 
 namespace rstwatch
 {
@@ -31,21 +31,6 @@ void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t co
 		for (uint64_t value : per_cpu)
 			out[key] += value;
 	}
-}
-
-// Classic tracepoints attach through perf_event_open, which Debian's kernels
-// (kernel.perf_event_paranoid = 3, their default) allow only with
-// CAP_SYS_ADMIN, whatever CAP_PERFMON says.
-std::string attach_hint(int err)
-{
-	if (err != EACCES && err != EPERM)
-		return "";
-	std::ifstream file("/proc/sys/kernel/perf_event_paranoid");
-	int paranoid = 0;
-	if (!(file >> paranoid) || paranoid < 3)
-		return "";
-	return " (kernel.perf_event_paranoid is " + std::to_string(paranoid) +
-	       ": this kernel lets only CAP_SYS_ADMIN open perf events)";
 }
 
 std::string load_failure(int err)
