@@ -1,4 +1,5 @@
 #include "core/classifier.h"
+#include "daemon/metrics/exposer.h"
 #include "daemon/metrics/metrics.h"
 #include "support/event_builder.h"
 

@@ -1,6 +1,6 @@
 #include "daemon/config.h"
 
-#include "daemon/metrics/metrics.h"
+#include "daemon/metrics/exposer.h"
 
 #include <CLI/CLI.hpp>
 #include <sys/un.h>

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
+#include "daemon/metrics/exposer.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/query/query_server.h"

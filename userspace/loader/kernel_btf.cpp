@@ -2,11 +2,7 @@
 
 #include "common/error.h"
 
-#include <sys/utsname.h>
-#include <zlib.h>
-
 #include <cerrno>
-#include <fstream>
 #include <string>
 
 namespace rstwatch
@@ -77,45 +73,6 @@ std::vector<std::string> KernelBtf::enum_names(std::string_view enum_name,
 		names[values[i].val] = std::move(name);
 	}
 	return names;
-}
-
-namespace
-{
-
-unsigned hz_from_line(const std::string &line)
-{
-	static constexpr std::string_view key = "CONFIG_HZ=";
-	if (!line.starts_with(key))
-		return 0;
-	return static_cast<unsigned>(std::stoul(line.substr(key.size())));
-}
-
-} // namespace
-
-unsigned kernel_hz()
-{
-	if (gzFile config = gzopen("/proc/config.gz", "rb")) {
-		char buffer[512];
-		unsigned hz = 0;
-		while (!hz && gzgets(config, buffer, sizeof(buffer))) {
-			std::string line(buffer);
-			while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-				line.pop_back();
-			hz = hz_from_line(line);
-		}
-		gzclose(config);
-		if (hz)
-			return hz;
-	}
-	utsname uts{};
-	if (uname(&uts) == 0) {
-		std::ifstream config(std::string("/boot/config-") + uts.release);
-		std::string line;
-		while (std::getline(config, line))
-			if (unsigned hz = hz_from_line(line))
-				return hz;
-	}
-	return 0;
 }
 
 } // namespace rstwatch

@@ -45,8 +45,4 @@ private:
 	std::unique_ptr<btf, BtfDeleter> btf_;
 };
 
-// CONFIG_HZ of the running kernel, read from /proc/config.gz or
-// /boot/config-<release>; 0 when neither is readable.
-unsigned kernel_hz();
-
 } // namespace rstwatch

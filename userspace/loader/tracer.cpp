@@ -3,97 +3,23 @@
 #include "common/cgroup2.h"
 #include "core/classifier.h"
 #include "common/error.h"
+#include "loader/hooks.h"
+#include "loader/kernel_btf.h"
+#include "loader/kernel_features.h"
 #include "rstwatch_bpf.skel.h"
 
 #include <bpf/bpf.h>
-#include <linux/bpf.h>
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <fcntl.h>
-#include <filesystem>
-#include <fstream>
 
 namespace rstwatch
 {
 
 namespace
 {
-
-struct HookPrograms {
-	const char *category;
-	const char *name;
-	bpf_program *tp_btf; // nullptr when the hook has no such entry point
-	bpf_program *raw_tp;
-	bpf_program *tracepoint;
-	// Without a required hook rstwatchd refuses to start; without an
-	// optional one it says what it cannot see and goes on.
-	bool required;
-	const char *missing_effect;
-
-	bpf_program *program(HookVariant variant) const
-	{
-		switch (variant) {
-		case HookVariant::TpBtf:
-			return tp_btf;
-		case HookVariant::RawTp:
-			return raw_tp;
-		case HookVariant::Tracepoint:
-			return tracepoint;
-		case HookVariant::CgroupSkb:
-			return nullptr;
-		}
-		return nullptr;
-	}
-};
-
-// No syscall tracepoint: one anywhere puts every task on the host on the
-// syscall slow path. The owner of an accepted socket is resolved when a reset
-// needs it (docs/design.md, "Attribution").
-std::array<HookPrograms, 4> hook_programs(rstwatch_bpf *skel)
-{
-	auto &p = skel->progs;
-	return {{
-	    {"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp, true,
-	     nullptr},
-	    {"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
-	     p.receive_reset_tp, true, nullptr},
-	    {"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp, true,
-	     nullptr},
-	    {"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw, p.destroy_sock_tp,
-	     true, nullptr},
-	}};
-}
-
-bool tracefs_has(const char *category, const char *name)
-{
-	for (const char *root :
-	     {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
-		std::error_code ec;
-		if (std::filesystem::exists(std::filesystem::path(root) / category / name / "id",
-		                            ec))
-			return true;
-	}
-	return false;
-}
-
-// tp_btf needs BPF_PROG_TYPE_TRACING, which some kernels (and some lockdown
-// or LSM setups) refuse even where the tracepoint's BTF exists; loading a
-// two-instruction program against it is the only reliable answer.
-bool tp_btf_loads(int btf_type_id)
-{
-	bpf_insn insns[2] = {};
-	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; // r0 = 0
-	insns[1].code = BPF_JMP | BPF_EXIT;
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
-	            .attach_btf_id = static_cast<__u32>(btf_type_id));
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
 
 void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t count)
 {
@@ -106,21 +32,6 @@ void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t co
 		for (uint64_t value : per_cpu)
 			out[key] += value;
 	}
-}
-
-// Classic tracepoints attach through perf_event_open, which Debian's kernels
-// (kernel.perf_event_paranoid = 3, their default) allow only with
-// CAP_SYS_ADMIN, whatever CAP_PERFMON says.
-std::string attach_hint(int err)
-{
-	if (err != EACCES && err != EPERM)
-		return "";
-	std::ifstream file("/proc/sys/kernel/perf_event_paranoid");
-	int paranoid = 0;
-	if (!(file >> paranoid) || paranoid < 3)
-		return "";
-	return " (kernel.perf_event_paranoid is " + std::to_string(paranoid) +
-	       ": this kernel lets only CAP_SYS_ADMIN open perf events)";
 }
 
 std::string load_failure(int err)
@@ -168,7 +79,9 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	if (tracer->possible_cpus_ <= 0)
 		throw Error("cannot count possible CPUs: " + errno_text(tracer->possible_cpus_));
 
-	tracer->choose_variants(btf, options);
+	HookChoice choice = choose_variants(hook_programs(skel), btf, options);
+	tracer->hooks_ = std::move(choice.hooks);
+	tracer->missing_hooks_ = std::move(choice.missing_hooks);
 	tracer->cgroup_root_ = options.cgroup_root.empty() ? cgroup2_mount() : options.cgroup_root;
 	bool ttl_tracking = options.ttl_tracking && !tracer->cgroup_root_.empty();
 	bpf_program__set_autoload(skel->progs.record_flow_ttl, ttl_tracking);
@@ -214,66 +127,6 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 		throw Error("sizing the closer table failed: " + errno_text(err));
 	skel->rodata->closer_slot_mask = closer_slots - 1;
 	return tracer;
-}
-
-void Tracer::choose_variants(const KernelBtf &btf, const TracerOptions &options)
-{
-	for (const HookPrograms &hook : hook_programs(skel_.get())) {
-		HookStatus status;
-		status.name = hook.name;
-		status.tracepoint = std::string(hook.category) + ":" + hook.name;
-
-		int type_id = btf.tracepoint_type_id(hook.name);
-		auto available = [&](HookVariant v) {
-			if (!hook.program(v))
-				return false;
-			switch (v) {
-			case HookVariant::TpBtf:
-				return type_id > 0 && tp_btf_loads(type_id);
-			case HookVariant::RawTp:
-				return type_id > 0;
-			case HookVariant::Tracepoint:
-				return tracefs_has(hook.category, hook.name);
-			case HookVariant::CgroupSkb:
-				return false;
-			}
-			return false;
-		};
-
-		std::optional<HookVariant> chosen;
-		if (options.forced_variant && hook.program(*options.forced_variant)) {
-			if (!available(*options.forced_variant))
-				throw Error("hook variant " +
-				            std::string(variant_name(*options.forced_variant)) +
-				            " is not available for tracepoint " +
-				            status.tracepoint + " on this kernel");
-			chosen = options.forced_variant;
-		} else {
-			for (HookVariant v :
-			     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint}) {
-				if (available(v)) {
-					chosen = v;
-					break;
-				}
-			}
-		}
-		if (!chosen && hook.required)
-			throw Error(
-			    "tracepoint " + status.tracepoint +
-			    " not found in this kernel (neither in its BTF nor in tracefs): "
-			    "rstwatch cannot see these resets here");
-		for (HookVariant v :
-		     {HookVariant::TpBtf, HookVariant::RawTp, HookVariant::Tracepoint})
-			if (bpf_program *program = hook.program(v))
-				bpf_program__set_autoload(program, chosen && v == *chosen);
-		if (!chosen) {
-			status.detail = std::string("missing: ") + hook.missing_effect;
-			missing_hooks_.push_back(std::move(status));
-			continue;
-		}
-		status.variant = *chosen;
-		hooks_.push_back(std::move(status));
-	}
 }
 
 void Tracer::load()

@@ -4,7 +4,6 @@
 #pragma once
 
 #include "loader/bpf_handles.h"
-#include "loader/kernel_btf.h"
 #include "loader/tracer_types.h"
 
 #include <array>
@@ -65,7 +64,6 @@ public:
 
 private:
 	Tracer() = default;
-	void choose_variants(const KernelBtf &btf, const TracerOptions &options);
 	static int on_record(void *ctx, void *data, size_t size);
 
 	struct SkeletonDeleter {

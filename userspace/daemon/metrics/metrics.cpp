@@ -1,14 +1,9 @@
 #include "daemon/metrics/metrics.h"
 
-#include "common/defaults.h"
-#include "common/error.h"
-#include "core/classifier.h"
 #include "core/owner.h"
+#include "daemon/metrics/kernel_series.h"
 
-#include <prometheus/exposer.h>
 #include <prometheus/text_serializer.h>
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
@@ -19,33 +14,11 @@ namespace rstwatch
 namespace
 {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-constexpr std::array<std::string_view, 2> kDirections = {"sent", "received"};
 
 size_t direction_index(uint8_t direction)
 {
 	return direction == RSTWATCH_DIR_RECEIVED ? 1 : 0;
-}
-
-// Which causes each direction can have (docs/design.md); only these get a series
-// before they are first seen, the rest appear if the kernel ever counts one.
-bool cause_applies(Cause cause, size_t direction)
-{
-	switch (cause) {
-	case Cause::Unknown:
-		return true;
-	case Cause::PeerRefused:
-	case Cause::StaleConnectionReuse:
-	case Cause::PeerIdleTimeout:
-	case Cause::MiddleboxInjected:
-	case Cause::PeerReset:
-		return direction == 1;
-	default:
-		return direction == 0;
-	}
 }
 
 // Proxies and load balancers commonly time idle connections out at 30 s,
@@ -56,26 +29,6 @@ const prometheus::Histogram::BucketBoundaries kIdleBuckets = {
 const prometheus::Histogram::BucketBoundaries kUnreadBuckets = {
     0, 1, 64, 512, 4096, 16384, 65536, 262144, 1048576, 4194304};
 
-constexpr unsigned kMinCandidates = 16;
-constexpr unsigned kCandidatesPerSlot = 4;
-
-MetricFamily counter_family(std::string name, std::string help)
-{
-	MetricFamily family;
-	family.name = std::move(name);
-	family.help = std::move(help);
-	family.type = MetricType::Counter;
-	return family;
-}
-
-void add_counter(MetricFamily &family, std::vector<ClientMetric::Label> labels, uint64_t value)
-{
-	ClientMetric metric;
-	metric.label = std::move(labels);
-	metric.counter.value = static_cast<double>(value);
-	family.metric.push_back(std::move(metric));
-}
-
 std::string comm_label(const CommKey &key)
 {
 	return std::string(key.bytes.data(), strnlen(key.bytes.data(), key.bytes.size()));
@@ -83,216 +36,10 @@ std::string comm_label(const CommKey &key)
 
 } // namespace
 
-size_t CommKeyHash::operator()(const CommKey &key) const noexcept
-{
-	return std::hash<std::string_view>()(std::string_view(key.bytes.data(), key.bytes.size()));
-}
-
-template <typename Key, typename Hash>
-TopSeries<Key, Hash>::TopSeries(prometheus::Family<prometheus::Counter> &family,
-                                prometheus::Labels fixed, std::string label, LabelValue label_value,
-                                unsigned limit)
-    : family_(family), fixed_(std::move(fixed)), label_(std::move(label)),
-      label_value_(std::move(label_value)), limit_(limit)
-{
-	prometheus::Labels labels = fixed_;
-	labels[label_] = "other";
-	other_ = &family_.Add(labels);
-}
-
-template <typename Key, typename Hash>
-void TopSeries<Key, Hash>::admit(const Key &key, uint64_t recent)
-{
-	prometheus::Labels labels = fixed_;
-	labels[label_] = label_value_(key);
-	admitted_.emplace(key, Slot{&family_.Add(labels), recent});
-}
-
-template <typename Key, typename Hash>
-typename std::unordered_map<Key, typename TopSeries<Key, Hash>::Slot, Hash>::iterator
-TopSeries<Key, Hash>::quietest()
-{
-	return std::min_element(
-	    admitted_.begin(), admitted_.end(),
-	    [](const auto &a, const auto &b) { return a.second.recent < b.second.recent; });
-}
-
-template <typename Key, typename Hash> void TopSeries<Key, Hash>::increment(const Key &key)
-{
-	if (auto it = admitted_.find(key); it != admitted_.end()) {
-		it->second.counter->Increment();
-		it->second.recent++;
-		return;
-	}
-	if (admitted_.size() < limit_) {
-		admit(key, 1);
-		admitted_.find(key)->second.counter->Increment();
-		quiet_floor_ = std::min<uint64_t>(quiet_floor_, 1);
-		return;
-	}
-	other_->Increment();
-	if (limit_ == 0)
-		return;
-
-	auto candidate = std::find_if(candidates_.begin(), candidates_.end(),
-	                              [&](const auto &entry) { return entry.first == key; });
-	if (candidate == candidates_.end()) {
-		size_t room = std::max<size_t>(kMinCandidates, kCandidatesPerSlot * limit_);
-		if (candidates_.size() >= room) {
-			// Space-saving: the newcomer inherits the evicted count,
-			// so a steady heavy hitter still rises above the noise.
-			candidate = std::min_element(
-			    candidates_.begin(), candidates_.end(),
-			    [](const auto &a, const auto &b) { return a.second < b.second; });
-			candidate->first = key;
-		} else {
-			candidate = candidates_.emplace(candidates_.end(), key, 0);
-		}
-	}
-	uint64_t recent = ++candidate->second;
-	// Admitted counts only grow between decays, so the floor (the
-	// quietest count when last looked at) rules most candidates out
-	// without a scan of every slot.
-	if (recent < 2 * quiet_floor_ + 4)
-		return;
-	auto quiet = quietest();
-	quiet_floor_ = quiet->second.recent;
-	// Twice the quietest slot's count and a few more: a slot does not
-	// change hands back and forth between two values of similar rate.
-	if (recent >= 2 * quiet->second.recent + 4) {
-		family_.Remove(quiet->second.counter);
-		admitted_.erase(quiet);
-		candidates_.erase(candidate);
-		admit(key, recent);
-	}
-}
-
-template <typename Key, typename Hash> void TopSeries<Key, Hash>::decay()
-{
-	for (auto &[key, slot] : admitted_)
-		slot.recent /= 2;
-	quiet_floor_ /= 2;
-	for (auto &entry : candidates_)
-		entry.second /= 2;
-	std::erase_if(candidates_, [](const auto &entry) { return entry.second == 0; });
-}
-
-template <typename Key, typename Hash> void TopSeries<Key, Hash>::set_limit(unsigned limit)
-{
-	limit_ = limit;
-	while (admitted_.size() > limit_) {
-		auto quiet = quietest();
-		family_.Remove(quiet->second.counter);
-		admitted_.erase(quiet);
-	}
-	if (limit_ == 0)
-		candidates_.clear();
-}
-
-template class TopSeries<CommKey, CommKeyHash>;
-template class TopSeries<uint16_t>;
-
-// The series kept in the kernel, read at every scrape.
-class ResetMetrics::KernelCollectable : public prometheus::Collectable
-{
-public:
-	explicit KernelCollectable(const MetricsSources &sources)
-	    : read_(sources.kernel_counters), kernel_has_reasons_(sources.kernel_has_reasons)
-	{
-		// Only names this kernel defines; a value it does not name is
-		// shown as REASON_<n> once it is counted.
-		for (size_t value = 0;
-		     value < sources.reason_names.size() && value < RSTWATCH_MAX_REASONS - 1;
-		     value++) {
-			// SK_RST_REASON_MAX only counts the members; no reset has it.
-			if (sources.reason_names[value] != "MAX")
-				reason_names_[value] = sources.reason_names[value];
-		}
-	}
-
-	std::vector<MetricFamily> Collect() const override
-	{
-		KernelCounters counters = read_();
-		std::vector<MetricFamily> families;
-
-		MetricFamily resets = counter_family(
-		    "rstwatch_resets_total",
-		    "TCP resets this host sent or received, by direction and cause (exact: counted "
-		    "in the kernel)");
-		for (size_t direction = 0; direction < 2; direction++) {
-			for (Cause cause : all_causes()) {
-				uint64_t count =
-				    counters.by_cause[direction][static_cast<size_t>(cause)];
-				if (count || cause_applies(cause, direction))
-					add_counter(
-					    resets,
-					    {{"direction", std::string(kDirections[direction])},
-					     {"cause", std::string(cause_name(cause))}},
-					    count);
-			}
-		}
-		families.push_back(std::move(resets));
-
-		MetricFamily reasons = counter_family(
-		    "rstwatch_resets_sent_by_reason_total",
-		    "TCP resets this host sent, by the kernel's enum sk_rst_reason (exact)");
-		for (size_t slot = 0; slot < RSTWATCH_MAX_REASONS; slot++) {
-			uint64_t count = counters.sent_by_reason[slot];
-			std::string name;
-			// The last slot holds what has no slot of its own: every
-			// reset on kernels without reasons, else values past it.
-			if (slot == RSTWATCH_MAX_REASONS - 1)
-				name = kernel_has_reasons_ ? "other" : "unavailable";
-			else if (kernel_has_reasons_ && !reason_names_[slot].empty())
-				name = reason_names_[slot];
-			else
-				name = "REASON_" + std::to_string(slot);
-			bool expected = kernel_has_reasons_ ? !reason_names_[slot].empty()
-			                                    : slot == RSTWATCH_MAX_REASONS - 1;
-			if (count || expected)
-				add_counter(reasons, {{"reason", name}}, count);
-		}
-		families.push_back(std::move(reasons));
-
-		MetricFamily states = counter_family(
-		    "rstwatch_resets_received_by_state_total",
-		    "TCP resets this host received, by the socket's TCP state (exact)");
-		for (size_t state = 0; state < RSTWATCH_MAX_STATES; state++) {
-			uint64_t count = counters.received_by_state[state];
-			// TCP states are 1..12; 0 collects values the kernel
-			// should never report.
-			if (!count && (state == 0 || state > 12))
-				continue;
-			add_counter(states, {{"state", std::string(tcp_state_name(state))}}, count);
-		}
-		families.push_back(std::move(states));
-
-		MetricFamily lost = counter_family(
-		    "rstwatch_events_lost_total",
-		    "Reset events the kernel could not queue because the ring buffer was full; "
-		    "the totals above still count them");
-		add_counter(lost, {}, counters.lost_events);
-		families.push_back(std::move(lost));
-
-		MetricFamily owners = counter_family(
-		    "rstwatch_owner_records_dropped_total",
-		    "Owner records lost: a closer overwritten within two minutes by another "
-		    "connection's (raise --owner-map-entries), or a listener the kernel could "
-		    "not store");
-		add_counter(owners, {}, counters.owner_map_full);
-		families.push_back(std::move(owners));
-		return families;
-	}
-
-private:
-	std::function<KernelCounters()> read_;
-	bool kernel_has_reasons_;
-	std::array<std::string, RSTWATCH_MAX_REASONS> reason_names_;
-};
-
 ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
     : registry_(std::make_shared<prometheus::Registry>()),
-      kernel_(std::make_shared<KernelCollectable>(sources))
+      kernel_(std::make_shared<KernelSeries>(sources.kernel_counters, sources.reason_names,
+                                             sources.kernel_has_reasons))
 {
 	auto &registry = *registry_;
 	events_ = &prometheus::BuildCounter()
@@ -318,7 +65,8 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 	                          "count in local_port=\"other\"")
 	                    .Register(registry);
 	for (size_t direction = 0; direction < 2; direction++) {
-		prometheus::Labels fixed = {{"direction", std::string(kDirections[direction])}};
+		prometheus::Labels fixed = {
+		    {"direction", std::string(kDirectionLabels[direction])}};
 		by_process_[direction] = std::make_unique<TopSeries<CommKey, CommKeyHash>>(
 		    by_process, fixed, "comm", comm_label, top_series);
 		prometheus::Labels unattributed = fixed;
@@ -343,7 +91,7 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 	                   .Register(registry);
 	for (size_t direction = 0; direction < 2; direction++)
 		unread_bytes_[direction] = &unread.Add(
-		    {{"direction", std::string(kDirections[direction])}}, kUnreadBuckets);
+		    {{"direction", std::string(kDirectionLabels[direction])}}, kUnreadBuckets);
 
 	auto &attached = prometheus::BuildGauge()
 	                     .Name("rstwatch_probe_attached")
@@ -499,50 +247,5 @@ std::string ResetMetrics::serialize() const
 	                std::make_move_iterator(registered.end()));
 	return prometheus::TextSerializer().Serialize(families);
 }
-
-std::string validate_listen_address(const std::string &listen)
-{
-	size_t colon = listen.rfind(':');
-	if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
-		return "expected address:port, e.g. 127.0.0.1:" +
-		       std::to_string(kDefaultMetricsPort);
-	std::string host = listen.substr(0, colon);
-	std::string port = listen.substr(colon + 1);
-	if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
-	    std::stoul(port) > 65535)
-		return "port " + port + " is not a number from 0 to 65535";
-	unsigned char address[16];
-	// civetweb, which serves /metrics, is built without IPv6 in Debian.
-	if (host.find(':') != std::string::npos || host.find('[') != std::string::npos)
-		return "IPv6 is not supported (Debian's civetweb, which serves /metrics, is built "
-		       "without it); listen on an IPv4 address, 0.0.0.0 for all";
-	if (inet_pton(AF_INET, host.c_str(), address) != 1)
-		return host + " is not an IPv4 address";
-	return "";
-}
-
-MetricsExposer::MetricsExposer(const std::string &listen, const ResetMetrics &metrics)
-{
-	if (std::string problem = validate_listen_address(listen); !problem.empty())
-		throw Error("--metrics-listen " + listen + ": " + problem);
-	try {
-		// civetweb options: a scrape that stalls is cut off instead of
-		// holding one of the two threads.
-		exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-		    "listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000"});
-	} catch (const std::exception &e) {
-		throw Error("cannot serve /metrics on " + listen +
-		            " (address in use, or not an address of this host): " + e.what());
-	}
-	for (const auto &collectable : metrics.collectables())
-		exposer_->RegisterCollectable(collectable);
-	std::vector<int> ports = exposer_->GetListeningPorts();
-	std::string host = listen.substr(0, listen.rfind(':'));
-	address_ =
-	    host + ":" +
-	    (ports.empty() ? listen.substr(listen.rfind(':') + 1) : std::to_string(ports.front()));
-}
-
-MetricsExposer::~MetricsExposer() = default;
 
 } // namespace rstwatch

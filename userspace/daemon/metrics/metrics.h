@@ -1,19 +1,20 @@
-// The Prometheus surface: a registry of rstwatch_* series (prometheus-cpp)
-// and the HTTP exposer that serves it on /metrics.
+// The Prometheus surface: a registry of rstwatch_* series (prometheus-cpp),
+// served on /metrics by MetricsExposer (exposer.h).
 //
 // Totals by direction, cause, kernel reason and state are read from the
-// kernel's per-CPU counters at scrape time, so they stay exact when the ring
-// buffer drops events. Series that need the event itself (process, local
-// port, idle time, unread bytes) are updated from each drained event, and the
-// per-process and per-port ones are held to a bounded number of series.
+// kernel's per-CPU counters at scrape time (kernel_series.h), so they stay
+// exact when the ring buffer drops events. Series that need the event itself
+// (process, local port, idle time, unread bytes) are updated from each drained
+// event, and the per-process and per-port ones are held to a bounded number of
+// series (top_series.h).
 #pragma once
 
 #include "core/reset_event.h"
+#include "daemon/metrics/top_series.h"
 #include "loader/tracer_types.h"
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
-#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -25,13 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
-
-namespace prometheus
-{
-class Exposer;
-}
 
 namespace rstwatch
 {
@@ -43,56 +38,7 @@ inline constexpr std::array<std::string_view, 7> kClientDropReasons = {
     "request_too_large", "read_timeout",     "write_timeout",
     "slow_follower"};
 
-// A counter family with one label whose values are held to `limit` series
-// plus "other". A value gets a series when a slot is free, or when it has
-// recently counted clearly more than the quietest value holding one, which
-// then gives its slot up (its series goes stale; the counts it had stay in
-// Prometheus' history). Recent counts halve on every decay(), so a process
-// that was busy yesterday does not hold a slot forever.
-template <typename Key, typename Hash = std::hash<Key>> class TopSeries
-{
-public:
-	using LabelValue = std::function<std::string(const Key &)>;
-
-	TopSeries(prometheus::Family<prometheus::Counter> &family, prometheus::Labels fixed,
-	          std::string label, LabelValue label_value, unsigned limit);
-
-	void increment(const Key &key);
-	void decay();
-	// Lowering the limit frees the quietest slots first.
-	void set_limit(unsigned limit);
-	size_t series() const { return admitted_.size(); }
-
-private:
-	struct Slot {
-		prometheus::Counter *counter;
-		uint64_t recent;
-	};
-	void admit(const Key &key, uint64_t recent);
-	typename std::unordered_map<Key, Slot, Hash>::iterator quietest();
-
-	prometheus::Family<prometheus::Counter> &family_;
-	prometheus::Labels fixed_;
-	std::string label_;
-	LabelValue label_value_;
-	unsigned limit_;
-	prometheus::Counter *other_;
-	std::unordered_map<Key, Slot, Hash> admitted_;
-	// Values waiting for a slot, with their recent counts; bounded too
-	// (a few hundred at most), so a flat array scans faster than a hash
-	// map allocates.
-	std::vector<std::pair<Key, uint64_t>> candidates_;
-	// At most the quietest admitted count (see increment()).
-	uint64_t quiet_floor_ = 0;
-};
-
-struct CommKey {
-	std::array<char, RSTWATCH_COMM_LEN> bytes{};
-	bool operator==(const CommKey &) const = default;
-};
-struct CommKeyHash {
-	size_t operator()(const CommKey &key) const noexcept;
-};
+class KernelSeries;
 
 struct MetricsSources {
 	std::string version;
@@ -133,10 +79,8 @@ public:
 	std::string serialize() const;
 
 private:
-	class KernelCollectable;
-
 	std::shared_ptr<prometheus::Registry> registry_;
-	std::shared_ptr<KernelCollectable> kernel_;
+	std::shared_ptr<KernelSeries> kernel_;
 
 	prometheus::Counter *events_;
 	prometheus::Counter *decode_errors_;
@@ -153,27 +97,5 @@ private:
 	prometheus::Gauge *store_capacity_;
 	std::array<prometheus::Counter *, 2> reloads_{};
 };
-
-// Serves ResetMetrics on http://<listen>/metrics from its own threads.
-class MetricsExposer
-{
-public:
-	// `listen` is "IPv4-address:port" ("127.0.0.1:9479", port 0 for any
-	// free one). Throws Error when it cannot listen there.
-	MetricsExposer(const std::string &listen, const ResetMetrics &metrics);
-	~MetricsExposer();
-	MetricsExposer(const MetricsExposer &) = delete;
-	MetricsExposer &operator=(const MetricsExposer &) = delete;
-
-	// The address actually bound, with the port the kernel picked.
-	const std::string &address() const { return address_; }
-
-private:
-	std::unique_ptr<prometheus::Exposer> exposer_;
-	std::string address_;
-};
-
-// Checks an "address:port" for --metrics-listen; the reason when it is not.
-std::string validate_listen_address(const std::string &listen);
 
 } // namespace rstwatch

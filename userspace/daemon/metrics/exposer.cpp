@@ -1,0 +1,62 @@
+#include "daemon/metrics/exposer.h"
+
+#include "common/defaults.h"
+#include "common/error.h"
+#include "daemon/metrics/metrics.h"
+
+#include <prometheus/exposer.h>
+
+#include <arpa/inet.h>
+
+#include <exception>
+#include <vector>
+
+namespace rstwatch
+{
+
+std::string validate_listen_address(const std::string &listen)
+{
+	size_t colon = listen.rfind(':');
+	if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+		return "expected address:port, e.g. 127.0.0.1:" +
+		       std::to_string(kDefaultMetricsPort);
+	std::string host = listen.substr(0, colon);
+	std::string port = listen.substr(colon + 1);
+	if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+	    std::stoul(port) > 65535)
+		return "port " + port + " is not a number from 0 to 65535";
+	unsigned char address[16];
+	// civetweb, which serves /metrics, is built without IPv6 in Debian.
+	if (host.find(':') != std::string::npos || host.find('[') != std::string::npos)
+		return "IPv6 is not supported (Debian's civetweb, which serves /metrics, is built "
+		       "without it); listen on an IPv4 address, 0.0.0.0 for all";
+	if (inet_pton(AF_INET, host.c_str(), address) != 1)
+		return host + " is not an IPv4 address";
+	return "";
+}
+
+MetricsExposer::MetricsExposer(const std::string &listen, const ResetMetrics &metrics)
+{
+	if (std::string problem = validate_listen_address(listen); !problem.empty())
+		throw Error("--metrics-listen " + listen + ": " + problem);
+	try {
+		// civetweb options: a scrape that stalls is cut off instead of
+		// holding one of the two threads.
+		exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+		    "listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000"});
+	} catch (const std::exception &e) {
+		throw Error("cannot serve /metrics on " + listen +
+		            " (address in use, or not an address of this host): " + e.what());
+	}
+	for (const auto &collectable : metrics.collectables())
+		exposer_->RegisterCollectable(collectable);
+	std::vector<int> ports = exposer_->GetListeningPorts();
+	std::string host = listen.substr(0, listen.rfind(':'));
+	address_ =
+	    host + ":" +
+	    (ports.empty() ? listen.substr(listen.rfind(':') + 1) : std::to_string(ports.front()));
+}
+
+MetricsExposer::~MetricsExposer() = default;
+
+} // namespace rstwatch
