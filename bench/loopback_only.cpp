@@ -1,7 +1,7 @@
 #include "loopback_only.h"
 
-#include "storm_error.h"
 #include "common/unique_fd.h"
+#include "storm_error.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>

@@ -4,8 +4,8 @@
 // run in a namespace that has any interface but lo.
 #pragma once
 
-#include "storm_options.h"
 #include "common/unique_fd.h"
+#include "storm_options.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -42,7 +42,8 @@ bool parse_storm_options(int argc, char **argv, StormOptions &options, int &exit
 	                                                {"spray", StormMode::Spray}};
 	const std::map<std::string, SpraySegment> segments = {{"syn", SpraySegment::Syn},
 	                                                      {"ack", SpraySegment::Ack}};
-	app.add_option("--mode", options.mode, "refused, linger0, unread, spray or healthy (no resets)")
+	app.add_option("--mode", options.mode,
+	               "refused, linger0, unread, spray or healthy (no resets)")
 	    ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
 	app.add_option("--duration", options.duration_seconds, "Seconds to run")
 	    ->check(CLI::Range(0.1, kMaxDurationSeconds))

@@ -1,8 +1,8 @@
 #include "storm_worker.h"
 
+#include "common/unique_fd.h"
 #include "segment_spray.h"
 #include "storm_error.h"
-#include "common/unique_fd.h"
 
 #include <arpa/inet.h>
 #include <netinet/tcp.h>

@@ -1,5 +1,5 @@
-#include "core/event_format.h"
 #include "common/json_text.h"
+#include "core/event_format.h"
 #include "support/event_builder.h"
 
 #include <gtest/gtest.h>

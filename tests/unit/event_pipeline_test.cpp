@@ -18,7 +18,6 @@ namespace rstwatch
 namespace
 {
 
-
 MetricsSources no_kernel(KernelCounters *counters)
 {
 	MetricsSources sources;

@@ -50,7 +50,6 @@ std::string_view cause_remedy(Cause cause);
 rstwatch_classify_config make_classify_config(const std::vector<std::string> &reason_names,
                                               uint32_t idle_threshold_ms);
 
-
 // Only the cause: cheap, allocation-free; the same rules the kernel ran.
 Cause classify_cause(const rstwatch_event &event, const rstwatch_classify_config &config);
 

@@ -2,8 +2,8 @@
 // contract read by tools outside rstwatch) and one human line.
 #pragma once
 
-#include "core/classifier.h"
 #include "common/json_text.h"
+#include "core/classifier.h"
 #include "core/reset_event.h"
 
 #include <nlohmann/json.hpp>

@@ -1,10 +1,10 @@
 // rstwatchd: loads the reset probes, drains their ring buffer and reports
 // every TCP reset this host sends or receives: on stdout, on /metrics and to
 // rstwatch over the query socket.
-#include "daemon/config.h"
-#include "daemon/daemon.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
 
 #include <cstdio>
 #include <string>

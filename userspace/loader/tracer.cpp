@@ -1,8 +1,8 @@
 #include "loader/tracer.h"
 
 #include "common/cgroup2.h"
-#include "core/classifier.h"
 #include "common/error.h"
+#include "core/classifier.h"
 #include "loader/hooks.h"
 #include "loader/kernel_btf.h"
 #include "loader/kernel_features.h"

@@ -1,4 +1,5 @@
 #include "proxy_process.h"
+
 #include "subprocess.h"
 
 #include <arpa/inet.h>

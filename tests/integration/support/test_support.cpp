@@ -1,4 +1,5 @@
 #include "test_support.h"
+
 #include "subprocess.h"
 
 #include <arpa/inet.h>
