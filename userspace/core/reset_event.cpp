@@ -12,9 +12,13 @@
 namespace rstwatch
 {
 
-DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
+namespace
 {
-	if (size != sizeof(rstwatch_event))
+
+// Both ring-buffer records carry the shared version; each has its size.
+template <typename Record> DecodeStatus decode_record(const void *data, size_t size, Record &out)
+{
+	if (size != sizeof(Record))
 		return DecodeStatus::WrongSize;
 	std::memcpy(&out, data, sizeof(out));
 	if (out.version != RSTWATCH_EVENT_VERSION)
@@ -22,14 +26,16 @@ DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 	return DecodeStatus::Ok;
 }
 
+} // namespace
+
+DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
+{
+	return decode_record(data, size, out);
+}
+
 DecodeStatus decode_owner_note(const void *data, size_t size, rstwatch_owner_note &out)
 {
-	if (size != sizeof(rstwatch_owner_note))
-		return DecodeStatus::WrongSize;
-	std::memcpy(&out, data, sizeof(out));
-	if (out.version != RSTWATCH_EVENT_VERSION)
-		return DecodeStatus::WrongVersion;
-	return DecodeStatus::Ok;
+	return decode_record(data, size, out);
 }
 
 std::string_view decode_status_name(DecodeStatus status)
