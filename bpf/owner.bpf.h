@@ -161,6 +161,21 @@ static __always_inline void forget_listener(const struct sock *sk, bool btf)
 	bpf_map_delete_elem(&listeners, &key);
 }
 
+/* Whether the event's local port is a listener's: the service side of the
+ * connection, what metrics label by instead of ephemeral ports. */
+static __always_inline void mark_local_listener(struct rstwatch_event *event)
+{
+	struct rstwatch_listener_key key = {
+		.netns = event->netns,
+		.port = event->local_port,
+	};
+
+	if (event->state == TCP_LISTEN || event->state == TCP_SYN_SENT)
+		return;
+	if (bpf_map_lookup_elem(&listeners, &key))
+		event->flags |= RSTWATCH_F_LOCAL_LISTENING;
+}
+
 static __always_inline void copy_owner(struct rstwatch_event *event,
                                        const struct rstwatch_owner *owner)
 {

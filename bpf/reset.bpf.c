@@ -68,6 +68,7 @@ static __always_inline void fill_from_sock(struct rstwatch_event *event, const s
 			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
 	}
 	fill_owner(event, sk);
+	mark_local_listener(event);
 }
 
 /* `btf` is true only in the tp_btf entry points, where sk and skb are BTF

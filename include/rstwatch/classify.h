@@ -20,11 +20,12 @@
 #endif
 
 /* include/net/tcp_states.h (kernel ABI). */
-#define RSTWATCH_TCP_SYN_SENT   2
-#define RSTWATCH_TCP_TIME_WAIT  6
-#define RSTWATCH_TCP_CLOSE      7
-#define RSTWATCH_TCP_CLOSE_WAIT 8
-#define RSTWATCH_TCP_LISTEN     10
+#define RSTWATCH_TCP_ESTABLISHED 1
+#define RSTWATCH_TCP_SYN_SENT    2
+#define RSTWATCH_TCP_TIME_WAIT   6
+#define RSTWATCH_TCP_CLOSE       7
+#define RSTWATCH_TCP_CLOSE_WAIT  8
+#define RSTWATCH_TCP_LISTEN      10
 
 /* What the rules depend on besides the event. The reason fields hold the
  * value of that enum sk_rst_reason member on the running kernel, or

@@ -71,6 +71,9 @@ enum rstwatch_event_flags {
 	 * socket_inode (a full socket still held by a file), or, with no
 	 * inode (an orphan whose closer is not known), from its listener. */
 	RSTWATCH_F_OWNER_PENDING = 1u << 12,
+	/* A listener holds the local port in this namespace: the local port is
+	 * the service's (an accepted connection), not an ephemeral one. */
+	RSTWATCH_F_LOCAL_LISTENING = 1u << 13,
 };
 
 /* Address family values as the kernel uses them (AF_INET, AF_INET6). */

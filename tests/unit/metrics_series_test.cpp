@@ -99,6 +99,49 @@ TEST(MetricsSeries, KernelsWithoutReasonsCountInUnavailable)
 	EXPECT_EQ(scrape.count(R"(rstwatch_resets_sent_by_reason_total{reason="NO_SOCKET"})"), 0u);
 }
 
+// An accepted connection's reset is labelled by this host's listening port;
+// a connection this host made by the port it connected to; neither by an
+// ephemeral port, whatever the direction.
+TEST(MetricsSeries, PortLabelsCarryTheServicePort)
+{
+	KernelCounters counters;
+	ResetMetrics metrics(sources(&counters), 20);
+	ResetEvent at_server =
+	    test::EventBuilder()
+	        .version(RSTWATCH_EVENT_VERSION)
+	        .direction(RSTWATCH_DIR_RECEIVED)
+	        .state(RSTWATCH_TCP_ESTABLISHED)
+	        .flags(RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET | RSTWATCH_F_LOCAL_LISTENING)
+	        .local("10.0.0.1", 443)
+	        .remote("10.0.0.2", 51000)
+	        .event();
+	ResetEvent at_client = test::EventBuilder()
+	                           .version(RSTWATCH_EVENT_VERSION)
+	                           .direction(RSTWATCH_DIR_SENT)
+	                           .state(RSTWATCH_TCP_CLOSE)
+	                           .flags(RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET)
+	                           .local("10.0.0.2", 51000)
+	                           .remote("10.0.0.1", 443)
+	                           .event();
+	metrics.observe(at_server);
+	metrics.observe(at_client);
+	auto scrape = samples(metrics.serialize());
+	EXPECT_EQ(
+	    scrape.at(
+	        R"(rstwatch_resets_by_local_port_total{direction="received",local_port="443"})"),
+	    1);
+	EXPECT_EQ(
+	    scrape.at(
+	        R"(rstwatch_resets_by_remote_port_total{direction="sent",remote_port="443"})"),
+	    1);
+	for (const auto &[series, value] : scrape)
+		EXPECT_EQ(series.find("51000"), std::string::npos) << series;
+	EXPECT_EQ(service_port(at_server.raw).port, 443);
+	EXPECT_TRUE(service_port(at_server.raw).local);
+	EXPECT_EQ(service_port(at_client.raw).port, 443);
+	EXPECT_FALSE(service_port(at_client.raw).local);
+}
+
 TEST(MetricsSeries, EventsFeedProcessPortAndHistograms)
 {
 	KernelCounters counters;
@@ -107,7 +150,8 @@ TEST(MetricsSeries, EventsFeedProcessPortAndHistograms)
 		metrics.observe(refused_connect_event({.direction = RSTWATCH_DIR_RECEIVED,
 		                                       .comm = "curl",
 		                                       .pid = 10,
-		                                       .local_port = 40000}));
+		                                       .local_port = 40000,
+		                                       .remote_port = 8080}));
 	metrics.observe(
 	    refused_connect_event({.direction = RSTWATCH_DIR_SENT, .local_port = 8080}));
 	ResetEvent idle =
@@ -126,10 +170,16 @@ TEST(MetricsSeries, EventsFeedProcessPortAndHistograms)
 	EXPECT_EQ(
 	    scrape.at(R"(rstwatch_resets_by_process_total{comm="unattributed",direction="sent"})"),
 	    1);
+	// The client's side of a refused connect is labelled by the port it
+	// connected to, not by its own ephemeral one.
 	EXPECT_EQ(
 	    scrape.at(
-	        R"(rstwatch_resets_by_local_port_total{direction="received",local_port="40000"})"),
+	        R"(rstwatch_resets_by_remote_port_total{direction="received",remote_port="8080"})"),
 	    3);
+	EXPECT_EQ(
+	    scrape.count(
+	        R"(rstwatch_resets_by_local_port_total{direction="received",local_port="40000"})"),
+	    0u);
 	EXPECT_EQ(
 	    scrape.at(R"(rstwatch_resets_by_local_port_total{direction="sent",local_port="8080"})"),
 	    1);
@@ -222,7 +272,8 @@ TEST(MetricsSeries, SeriesStayBoundedAtDefaults)
 	std::set<std::string> label_names;
 	for (const auto &[series, value] : scrape) {
 		process_series += series.rfind("rstwatch_resets_by_process_total", 0) == 0;
-		port_series += series.rfind("rstwatch_resets_by_local_port_total", 0) == 0;
+		port_series += series.rfind("rstwatch_resets_by_local_port_total", 0) == 0 ||
+		               series.rfind("rstwatch_resets_by_remote_port_total", 0) == 0;
 		for (size_t at = series.find('{'); at != std::string::npos;
 		     at = series.find(',', at + 1)) {
 			size_t equals = series.find('=', at);
@@ -230,7 +281,7 @@ TEST(MetricsSeries, SeriesStayBoundedAtDefaults)
 		}
 	}
 	EXPECT_LE(process_series, 2u * (20 + 2));
-	EXPECT_LE(port_series, 2u * (20 + 1));
+	EXPECT_LE(port_series, 2u * 2u * (20 + 1));
 	// Never a pid or an address: those are unbounded.
 	for (const std::string &name : label_names) {
 		EXPECT_EQ(name.find("pid"), std::string::npos) << name;

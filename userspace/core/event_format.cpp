@@ -65,6 +65,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("local_port", raw.local_port);
 	out.plain("remote_addr", address_text(raw, false, text));
 	out.number("remote_port", raw.remote_port);
+	out.number("service_port", service_port(raw).port);
 	out.number("netns", raw.netns);
 	out.boolean("has_socket", has_flag(raw, RSTWATCH_F_HAS_SOCKET));
 	out.boolean("reply_to_segment", has_flag(raw, RSTWATCH_F_HAS_SKB));

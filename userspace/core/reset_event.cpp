@@ -1,5 +1,7 @@
 #include "core/reset_event.h"
 
+#include "rstwatch/classify.h"
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -36,6 +38,17 @@ DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 DecodeStatus decode_owner_note(const void *data, size_t size, rstwatch_owner_note &out)
 {
 	return decode_record(data, size, out);
+}
+
+ServicePort service_port(const rstwatch_event &event)
+{
+	// A reset for no socket answered a segment sent to our port; a
+	// listener is ours; a socket in SYN_SENT is connecting to theirs.
+	const bool local = !has_flag(event, RSTWATCH_F_HAS_SOCKET) ||
+	                   event.state == RSTWATCH_TCP_LISTEN ||
+	                   (event.state != RSTWATCH_TCP_SYN_SENT &&
+	                    has_flag(event, RSTWATCH_F_LOCAL_LISTENING));
+	return {local, local ? event.local_port : event.remote_port};
 }
 
 std::string_view decode_status_name(DecodeStatus status)

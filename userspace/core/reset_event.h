@@ -59,6 +59,15 @@ inline std::string_view comm_text(const char (&comm)[RSTWATCH_COMM_LEN])
 	return std::string_view(comm, strnlen(comm, RSTWATCH_COMM_LEN));
 }
 
+// The port of the connection's service side: this host's port when a
+// listener holds it (or this host answered a SYN for it), the peer's when this
+// host connected. Metrics label by it instead of ephemeral ports.
+struct ServicePort {
+	bool local = true;
+	uint16_t port = 0;
+};
+ServicePort service_port(const rstwatch_event &event);
+
 enum class DecodeStatus { Ok, WrongSize, WrongVersion };
 
 // Validates a ring buffer record (exactly one rstwatch_event of this

@@ -59,11 +59,20 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 	                       .Help("Reset events by the process they are attributed to (comm), "
 	                             "for the busiest processes; the rest count in comm=\"other\"")
 	                       .Register(registry);
+	// Labelled by the service's port, never an ephemeral one: this host's
+	// port when it is a listener's, the peer's when this host connected.
 	auto &by_port = prometheus::BuildCounter()
 	                    .Name("rstwatch_resets_by_local_port_total")
-	                    .Help("Reset events by local port, for the busiest ports; the rest "
-	                          "count in local_port=\"other\"")
+	                    .Help("Reset events on connections to this host's services, by the "
+	                          "local (listening) port, for the busiest ports; the rest count "
+	                          "in local_port=\"other\"")
 	                    .Register(registry);
+	auto &by_remote_port = prometheus::BuildCounter()
+	                           .Name("rstwatch_resets_by_remote_port_total")
+	                           .Help("Reset events on connections this host made, by the "
+	                                 "remote (service) port, for the busiest ports; the rest "
+	                                 "count in remote_port=\"other\"")
+	                           .Register(registry);
 	for (size_t direction = 0; direction < 2; direction++) {
 		prometheus::Labels fixed = {
 		    {"direction", std::string(kDirectionLabels[direction])}};
@@ -72,9 +81,11 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 		prometheus::Labels unattributed = fixed;
 		unattributed["comm"] = "unattributed";
 		unattributed_[direction] = &by_process.Add(unattributed);
+		auto port_label = [](const uint16_t &port) { return std::to_string(port); };
 		by_port_[direction] = std::make_unique<TopSeries<uint16_t>>(
-		    by_port, fixed, "local_port",
-		    [](const uint16_t &port) { return std::to_string(port); }, top_series);
+		    by_port, fixed, "local_port", port_label, top_series);
+		by_remote_port_[direction] = std::make_unique<TopSeries<uint16_t>>(
+		    by_remote_port, fixed, "remote_port", port_label, top_series);
 	}
 
 	idle_seconds_ = &prometheus::BuildHistogram()
@@ -177,7 +188,10 @@ void ResetMetrics::observe(const ResetEvent &event)
 		key.bytes.back() = '\0';
 		by_process_[direction]->increment(key);
 	}
-	by_port_[direction]->increment(raw.local_port);
+	if (ServicePort service = service_port(raw); service.local)
+		by_port_[direction]->increment(service.port);
+	else
+		by_remote_port_[direction]->increment(service.port);
 	// Socket fields are only read for full sockets (not TIME_WAIT, not
 	// resets sent for no socket).
 	if (raw.flags & RSTWATCH_F_FULL_SOCKET) {
@@ -193,6 +207,7 @@ void ResetMetrics::decay()
 	for (size_t direction = 0; direction < 2; direction++) {
 		by_process_[direction]->decay();
 		by_port_[direction]->decay();
+		by_remote_port_[direction]->decay();
 	}
 }
 
@@ -201,6 +216,7 @@ void ResetMetrics::set_top_series(unsigned top_series)
 	for (size_t direction = 0; direction < 2; direction++) {
 		by_process_[direction]->set_limit(top_series);
 		by_port_[direction]->set_limit(top_series);
+		by_remote_port_[direction]->set_limit(top_series);
 	}
 }
 

@@ -87,6 +87,7 @@ private:
 	std::array<std::unique_ptr<TopSeries<CommKey, CommKeyHash>>, 2> by_process_;
 	std::array<prometheus::Counter *, 2> unattributed_{};
 	std::array<std::unique_ptr<TopSeries<uint16_t>>, 2> by_port_;
+	std::array<std::unique_ptr<TopSeries<uint16_t>>, 2> by_remote_port_;
 	prometheus::Histogram *idle_seconds_;
 	std::array<prometheus::Histogram *, 2> unread_bytes_{};
 	std::map<std::string, prometheus::Counter *, std::less<>> clients_dropped_;
