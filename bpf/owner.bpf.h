@@ -227,9 +227,12 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 	 * hook sends a note if the holder closes it first. */
 	if (event->socket_inode && event->state != TCP_LISTEN) {
 		__u64 key = (__u64)sk;
+		/* On the stack: before 6.2 a map value may not point into a
+		 * ring buffer record. */
+		__u64 timestamp_ns = event->timestamp_ns;
 
 		event->flags |= RSTWATCH_F_OWNER_PENDING;
-		bpf_map_update_elem(&pending_owners, &key, &event->timestamp_ns, BPF_ANY);
+		bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY);
 	}
 }
 

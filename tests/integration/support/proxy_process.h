@@ -62,15 +62,16 @@ public:
 	// clean shutdown); returns the worker's pid. Throws, with the
 	// server's log, when the master exits or the wait times out.
 	pid_t wait_for_worker(const std::string &worker_comm, uint16_t port,
-	                      std::chrono::milliseconds timeout = std::chrono::seconds(10))
+	                      std::chrono::milliseconds timeout = std::chrono::seconds(30))
 	{
 		return wait_for_workers(worker_comm, 1, port, timeout).front();
 	}
 	// The same for a master with `count` workers; their pids, in the order
-	// /proc lists them.
+	// /proc lists them. The bound is generous: under the kernel matrix's
+	// emulated guests HAProxy's master re-executes itself slowly.
 	std::vector<pid_t>
 	wait_for_workers(const std::string &worker_comm, size_t count, uint16_t port,
-	                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+	                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 	// SIGTERM to the master, then waits for it and for every worker it
 	// had; a process still there after the grace period is SIGKILLed and
