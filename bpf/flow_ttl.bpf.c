@@ -17,7 +17,7 @@
 #include "maps.bpf.h"
 
 SEC("cgroup_skb/ingress")
-int record_flow_ttl(struct __sk_buff *skb)
+int rstw_flow_ttl(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;

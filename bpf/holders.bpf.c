@@ -25,7 +25,7 @@ struct {
 } wanted_inodes SEC(".maps");
 
 SEC("iter/task_file")
-int socket_holders(struct bpf_iter__task_file *ctx)
+int rstw_socket_holders(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;

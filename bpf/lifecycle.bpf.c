@@ -81,42 +81,42 @@ static __always_inline void handle_destroy(const struct sock *sk, bool btf)
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(set_state_btf, const struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(rstw_set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
 	handle_set_state(sk, oldstate, newstate, true);
 	return 0;
 }
 
 SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(set_state_raw, const struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(rstw_set_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
 	handle_set_state(sk, oldstate, newstate, false);
 	return 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
-int set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+int rstw_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	handle_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate, false);
 	return 0;
 }
 
 SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(destroy_sock_btf, const struct sock *sk)
+int BPF_PROG(rstw_destroy_sock_btf, const struct sock *sk)
 {
 	handle_destroy(sk, true);
 	return 0;
 }
 
 SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(destroy_sock_raw, const struct sock *sk)
+int BPF_PROG(rstw_destroy_sock_raw, const struct sock *sk)
 {
 	handle_destroy(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_destroy_sock")
-int destroy_sock_tp(struct trace_event_raw_tcp_event_sk *ctx)
+int rstw_destroy_sock_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	handle_destroy(ctx->skaddr, false);
 	return 0;

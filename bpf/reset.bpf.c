@@ -129,7 +129,7 @@ static __always_inline void handle_receive_reset(const struct sock *sk, bool btf
  * send_reset_has_reason); on others the branch is pruned before the verifier
  * would reject the out-of-range context access. */
 SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
+int BPF_PROG(rstw_send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
 {
 	__u32 reason = RSTWATCH_REASON_UNAVAILABLE;
 
@@ -140,7 +140,7 @@ int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
 }
 
 SEC("raw_tp/tcp_send_reset")
-int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
+int BPF_PROG(rstw_send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
 {
 	__u32 reason = RSTWATCH_REASON_UNAVAILABLE;
 
@@ -151,7 +151,7 @@ int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
-int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
+int rstw_send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 {
 	handle_send_reset(send_reset_tp_sock(ctx), send_reset_tp_skb(ctx),
 	                  send_reset_tp_reason(ctx), false);
@@ -159,21 +159,21 @@ int send_reset_tp(struct trace_event_raw_tcp_send_reset *ctx)
 }
 
 SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(receive_reset_btf, const struct sock *sk)
+int BPF_PROG(rstw_receive_reset_btf, const struct sock *sk)
 {
 	handle_receive_reset(sk, true);
 	return 0;
 }
 
 SEC("raw_tp/tcp_receive_reset")
-int BPF_PROG(receive_reset_raw, const struct sock *sk)
+int BPF_PROG(rstw_receive_reset_raw, const struct sock *sk)
 {
 	handle_receive_reset(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
-int receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
+int rstw_receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
 	handle_receive_reset(ctx->skaddr, false);
 	return 0;

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <set>
@@ -142,6 +144,41 @@ TEST_F(OperatorMetrics, ExpositionNamesProbesAndBuildAndNoUnboundedLabels)
 // At default settings the exposition stays under 500 series, however many
 // processes and ports reset: the per-process and per-port families are
 // capped, and nothing else has a label drawn from the traffic.
+// What rstwatchd costs is on its own /metrics, and its programs say whose
+// they are wherever the kernel lists them.
+TEST_F(OperatorMetrics, OwnCostIsExposedAndProgramsCarryTheirName)
+{
+	std::string scrape = daemon_->scrape();
+	ASSERT_FALSE(scrape.empty());
+	EXPECT_GT(value_or_zero(scrape, "process_resident_memory_bytes"), 1 << 20) << scrape;
+	EXPECT_GT(value_or_zero(scrape, "process_open_fds"), 3) << scrape;
+	EXPECT_GT(value_or_zero(scrape, "process_cpu_seconds_total"), 0) << scrape;
+	EXPECT_GT(value_or_zero(scrape, "process_start_time_seconds"), 1.7e9) << scrape;
+	std::ifstream setting("/proc/sys/kernel/bpf_stats_enabled");
+	int stats_enabled = -1;
+	setting >> stats_enabled;
+	EXPECT_EQ(metric(scrape, "rstwatch_bpf_stats_enabled"), stats_enabled) << scrape;
+
+	// The programs the daemon holds, by the names the kernel keeps.
+	std::set<std::string> names;
+	const std::string fdinfo = "/proc/" + std::to_string(daemon_->pid()) + "/fdinfo";
+	for (const auto &entry : std::filesystem::directory_iterator(fdinfo)) {
+		std::ifstream info(entry.path());
+		for (std::string line; std::getline(info, line);) {
+			if (line.rfind("prog_id:", 0) != 0)
+				continue;
+			const std::string id = line.substr(line.find_first_not_of(" \t", 8));
+			CommandResult shown =
+			    run_command({RSTWATCH_BPFTOOL, "prog", "show", "id", id, "-j"});
+			if (shown.exit_code == 0)
+				names.insert(json::parse(shown.out).value("name", ""));
+		}
+	}
+	ASSERT_FALSE(names.empty()) << "no BPF program found in " << fdinfo;
+	for (const std::string &name : names)
+		EXPECT_EQ(name.rfind("rstw_", 0), 0u) << name;
+}
+
 TEST_F(OperatorMetricsDefaults, SeriesStayUnder500)
 {
 	OperatorDaemon daemon("metrics-defaults");

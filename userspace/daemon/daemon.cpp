@@ -144,6 +144,7 @@ std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_se
 	sources.kernel_has_reasons = tracer.send_reset_has_reason();
 	sources.hooks = tracer.hooks();
 	sources.missing_hooks = tracer.missing_hooks();
+	sources.program_stats = [&tracer] { return tracer.program_stats(); };
 	return std::make_unique<ResetMetrics>(std::move(sources), top_series);
 }
 

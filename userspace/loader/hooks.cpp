@@ -56,14 +56,14 @@ std::array<HookPrograms, 4> hook_programs(rstwatch_bpf *skel)
 {
 	auto &p = skel->progs;
 	return {{
-	    {"tcp", "tcp_send_reset", p.send_reset_btf, p.send_reset_raw, p.send_reset_tp, true,
-	     nullptr},
-	    {"tcp", "tcp_receive_reset", p.receive_reset_btf, p.receive_reset_raw,
-	     p.receive_reset_tp, true, nullptr},
-	    {"sock", "inet_sock_set_state", p.set_state_btf, p.set_state_raw, p.set_state_tp, true,
-	     nullptr},
-	    {"tcp", "tcp_destroy_sock", p.destroy_sock_btf, p.destroy_sock_raw, p.destroy_sock_tp,
-	     true, nullptr},
+	    {"tcp", "tcp_send_reset", p.rstw_send_reset_btf, p.rstw_send_reset_raw,
+	     p.rstw_send_reset_tp, true, nullptr},
+	    {"tcp", "tcp_receive_reset", p.rstw_receive_reset_btf, p.rstw_receive_reset_raw,
+	     p.rstw_receive_reset_tp, true, nullptr},
+	    {"sock", "inet_sock_set_state", p.rstw_set_state_btf, p.rstw_set_state_raw,
+	     p.rstw_set_state_tp, true, nullptr},
+	    {"tcp", "tcp_destroy_sock", p.rstw_destroy_sock_btf, p.rstw_destroy_sock_raw,
+	     p.rstw_destroy_sock_tp, true, nullptr},
 	}};
 }
 

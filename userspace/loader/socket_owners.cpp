@@ -28,7 +28,7 @@ SocketOwners::SocketOwners(int listeners_fd) : listeners_fd_(listeners_fd)
 	if (int err = rstwatch_iter__load(skel_.get()))
 		throw Error("loading the socket-holders iterator (iter/task_file) failed: " +
 		            errno_text(err));
-	link_.reset(bpf_program__attach_iter(skel_->progs.socket_holders, nullptr));
+	link_.reset(bpf_program__attach_iter(skel_->progs.rstw_socket_holders, nullptr));
 	if (!link_)
 		throw Error("attaching the socket-holders iterator failed: " + errno_text(errno));
 }

@@ -84,7 +84,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	tracer->missing_hooks_ = std::move(choice.missing_hooks);
 	tracer->cgroup_root_ = options.cgroup_root.empty() ? cgroup2_mount() : options.cgroup_root;
 	bool ttl_tracking = options.ttl_tracking && !tracer->cgroup_root_.empty();
-	bpf_program__set_autoload(skel->progs.record_flow_ttl, ttl_tracking);
+	bpf_program__set_autoload(skel->progs.rstw_flow_ttl, ttl_tracking);
 	if (options.ttl_tracking && !ttl_tracking) {
 		HookStatus ttl;
 		ttl.tracepoint = "cgroup_skb/ingress";
@@ -164,6 +164,7 @@ void Tracer::attach()
 	std::vector<std::string> unattached;
 	for (HookStatus &hook : hooks_) {
 		bpf_link *link = nullptr;
+		bpf_program *program = nullptr;
 		const HookPrograms *optional = nullptr;
 		if (hook.variant == HookVariant::CgroupSkb) {
 			UniqueFd cgroup(
@@ -172,13 +173,14 @@ void Tracer::attach()
 				throw Error("opening cgroup " + cgroup_root_ +
 				            " for the TTL hook failed: " + errno_text(errno) +
 				            " (or run without --ttl-tracking)");
-			link =
-			    bpf_program__attach_cgroup(skel_->progs.record_flow_ttl, cgroup.get());
+			program = skel_->progs.rstw_flow_ttl;
+			link = bpf_program__attach_cgroup(program, cgroup.get());
 		} else {
 			auto spec =
 			    std::find_if(programs.begin(), programs.end(),
 			                 [&](const auto &p) { return hook.name == p.name; });
-			link = bpf_program__attach(spec->program(hook.variant));
+			program = spec->program(hook.variant);
+			link = bpf_program__attach(program);
 			if (!spec->required)
 				optional = &*spec;
 		}
@@ -198,6 +200,7 @@ void Tracer::attach()
 			            " program to " + hook.tracepoint +
 			            " failed: " + errno_text(err) + attach_hint(err));
 		links_.emplace_back(link);
+		attached_.push_back(program);
 		hook.attached = true;
 	}
 	std::erase_if(hooks_, [&](const HookStatus &hook) {
@@ -240,6 +243,19 @@ int Tracer::consume(size_t max_records)
 	if (result < 0 && result != kBudgetSpent)
 		return result;
 	return static_cast<int>(consumed_);
+}
+
+std::vector<ProgramStats> Tracer::program_stats() const
+{
+	std::vector<ProgramStats> stats;
+	for (const bpf_program *program : attached_) {
+		bpf_prog_info info{};
+		uint32_t length = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) != 0)
+			continue;
+		stats.push_back({bpf_program__name(program), info.run_cnt, info.run_time_ns});
+	}
+	return stats;
 }
 
 int Tracer::listeners_fd() const

@@ -57,6 +57,9 @@ public:
 	unsigned hz() const { return hz_; }
 	// enum sk_rst_reason names from this kernel's BTF, indexed by value.
 	const std::vector<std::string> &reason_names() const { return reason_names_; }
+	// Run-time statistics of the attached programs (zero while
+	// kernel.bpf_stats_enabled is off).
+	std::vector<ProgramStats> program_stats() const;
 	// The map of listener owners (for SocketOwners).
 	int listeners_fd() const;
 	// The cause rules' configuration, as loaded into the kernel.
@@ -73,6 +76,7 @@ private:
 	std::vector<HookStatus> hooks_;
 	std::vector<HookStatus> missing_hooks_;
 	std::vector<LinkPtr> links_;
+	std::vector<const bpf_program *> attached_;
 	RingBufferPtr ring_;
 	RecordHandler handler_;
 	size_t budget_ = 0;   // records this consume() may still hand on

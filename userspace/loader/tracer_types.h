@@ -63,4 +63,12 @@ struct KernelCounters {
 	std::array<std::array<uint64_t, RSTWATCH_CAUSE_COUNT>, 2> by_cause{};
 };
 
+// What the kernel's BPF run-time statistics say of one of rstwatch's
+// programs (counted only while kernel.bpf_stats_enabled is on).
+struct ProgramStats {
+	std::string name;
+	uint64_t runs = 0;
+	uint64_t run_time_ns = 0;
+};
+
 } // namespace rstwatch

@@ -2,6 +2,7 @@
 
 #include "core/classifier.h"
 #include "core/reset_event.h"
+#include "daemon/metrics/families.h"
 
 #include <cstdint>
 #include <utility>
@@ -32,23 +33,6 @@ bool cause_applies(Cause cause, size_t direction)
 	default:
 		return direction == 0;
 	}
-}
-
-MetricFamily counter_family(std::string name, std::string help)
-{
-	MetricFamily family;
-	family.name = std::move(name);
-	family.help = std::move(help);
-	family.type = MetricType::Counter;
-	return family;
-}
-
-void add_counter(MetricFamily &family, std::vector<ClientMetric::Label> labels, uint64_t value)
-{
-	ClientMetric metric;
-	metric.label = std::move(labels);
-	metric.counter.value = static_cast<double>(value);
-	family.metric.push_back(std::move(metric));
 }
 
 } // namespace

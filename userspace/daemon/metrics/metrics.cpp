@@ -2,6 +2,7 @@
 
 #include "core/owner.h"
 #include "daemon/metrics/kernel_series.h"
+#include "daemon/metrics/self_series.h"
 
 #include <prometheus/text_serializer.h>
 
@@ -39,7 +40,8 @@ std::string comm_label(const CommKey &key)
 ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
     : registry_(std::make_shared<prometheus::Registry>()),
       kernel_(std::make_shared<KernelSeries>(sources.kernel_counters, sources.reason_names,
-                                             sources.kernel_has_reasons))
+                                             sources.kernel_has_reasons)),
+      self_(std::make_shared<SelfSeries>(sources.program_stats))
 {
 	auto &registry = *registry_;
 	events_ = &prometheus::BuildCounter()
@@ -252,15 +254,17 @@ void ResetMetrics::config_reloaded(bool ok)
 
 std::vector<std::weak_ptr<prometheus::Collectable>> ResetMetrics::collectables() const
 {
-	return {kernel_, registry_};
+	return {kernel_, registry_, self_};
 }
 
 std::string ResetMetrics::serialize() const
 {
-	std::vector<MetricFamily> families = kernel_->Collect();
-	std::vector<MetricFamily> registered = registry_->Collect();
-	families.insert(families.end(), std::make_move_iterator(registered.begin()),
-	                std::make_move_iterator(registered.end()));
+	std::vector<MetricFamily> families;
+	for (const auto &weak : collectables()) {
+		std::vector<MetricFamily> more = weak.lock()->Collect();
+		families.insert(families.end(), std::make_move_iterator(more.begin()),
+		                std::make_move_iterator(more.end()));
+	}
 	return prometheus::TextSerializer().Serialize(families);
 }
 

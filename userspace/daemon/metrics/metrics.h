@@ -39,6 +39,7 @@ inline constexpr std::array<std::string_view, 7> kClientDropReasons = {
     "slow_follower"};
 
 class KernelSeries;
+class SelfSeries;
 
 struct MetricsSources {
 	std::string version;
@@ -49,6 +50,9 @@ struct MetricsSources {
 	bool kernel_has_reasons = false;
 	std::vector<HookStatus> hooks;
 	std::vector<HookStatus> missing_hooks;
+	// Run-time statistics of rstwatchd's BPF programs; called from the
+	// HTTP server's threads, only while kernel.bpf_stats_enabled is on.
+	std::function<std::vector<ProgramStats>()> program_stats;
 };
 
 class ResetMetrics
@@ -81,6 +85,7 @@ public:
 private:
 	std::shared_ptr<prometheus::Registry> registry_;
 	std::shared_ptr<KernelSeries> kernel_;
+	std::shared_ptr<SelfSeries> self_;
 
 	prometheus::Counter *events_;
 	prometheus::Counter *decode_errors_;
