@@ -3,6 +3,7 @@
 #include "cli/table.h"
 #include "common/defaults.h"
 #include "common/json_text.h"
+#include "common/text_escape.h"
 #include "common/wire.h"
 
 #include <cstdio>
@@ -153,8 +154,9 @@ int run_top(Connection &connection, const json &request, bool as_json)
 		table.add(std::move(row));
 	}
 	table.print();
-	std::printf("%s resets in %s groups\n", text(response["matched"]).c_str(),
-	            text(response["group_count"]).c_str());
+	std::printf("%s\n", escaped_text(text(response["matched"]) + " resets in " +
+	                                 text(response["group_count"]) + " groups")
+	                        .c_str());
 	return kSuccess;
 }
 
@@ -218,9 +220,11 @@ int run_follow(Connection &connection, const json &request, bool as_json)
 	                        "far behind, and stops on SIGTERM)"};
 }
 
+// The value holds what the daemon reported (a process name, a cgroup path):
+// escaped like a table cell.
 void print_line(const std::string &name, const std::string &value)
 {
-	std::printf("%-12s %s\n", (name + ":").c_str(), value.c_str());
+	std::printf("%-12s %s\n", (name + ":").c_str(), escaped_text(value).c_str());
 }
 
 int run_explain(Connection &connection, const json &request, bool as_json)
@@ -229,11 +233,12 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 	if (as_json)
 		return print_json(response);
 	const json &event = response["event"];
-	std::printf("reset %s at %s: %s %s %s %s\n", text(event["id"]).c_str(),
-	            text(event["timestamp"]).c_str(), text(event["direction"]).c_str(),
-	            text(event["local"]).c_str(),
-	            event["direction"] == wire::direction::kSent ? "->" : "<-",
-	            text(event["remote"]).c_str());
+	std::printf("%s\n",
+	            escaped_text("reset " + text(event["id"]) + " at " + text(event["timestamp"]) +
+	                         ": " + text(event["direction"]) + " " + text(event["local"]) +
+	                         (event["direction"] == wire::direction::kSent ? " -> " : " <- ") +
+	                         text(event["remote"]))
+	                .c_str());
 	print_line("cause", text(event["cause"]));
 	std::string evidence;
 	for (const json &fact : event["evidence"])

@@ -6,6 +6,7 @@
 // 3 no daemon answering on the socket, 4 permission denied.
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "common/text_escape.h"
 
 #include <cstdio>
 #include <exception>
@@ -27,10 +28,12 @@ int main(int argc, char **argv)
 		return command_line.run(connection);
 	} catch (const Failure &failure) {
 		std::fflush(stdout);
-		std::fprintf(stderr, "rstwatch: %s\n", failure.message.c_str());
+		// The daemon's error text may quote the request back.
+		std::fprintf(stderr, "rstwatch: %s\n",
+		             rstwatch::escaped_text(failure.message).c_str());
 		return failure.code;
 	} catch (const std::exception &e) {
-		std::fprintf(stderr, "rstwatch: %s\n", e.what());
+		std::fprintf(stderr, "rstwatch: %s\n", rstwatch::escaped_text(e.what()).c_str());
 		return kFailure;
 	}
 }

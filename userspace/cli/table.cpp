@@ -1,5 +1,7 @@
 #include "cli/table.h"
 
+#include "common/text_escape.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -7,6 +9,20 @@ namespace rstwatch::cli
 {
 
 using nlohmann::json;
+
+namespace
+{
+
+// Columns a shown cell takes: one per character, not per byte, so a name in
+// UTF-8 lines up with the rest.
+size_t shown_width(std::string_view shown)
+{
+	return static_cast<size_t>(std::count_if(shown.begin(), shown.end(), [](char c) {
+		return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+	}));
+}
+
+} // namespace
 
 std::string text(const json &value)
 {
@@ -32,7 +48,7 @@ std::vector<size_t> Table::column_widths() const
 	std::vector<size_t> widths(rows_.front().size(), 0);
 	for (const auto &row : rows_) {
 		for (size_t i = 0; i < row.size() && i < widths.size(); i++)
-			widths[i] = std::max(widths[i], row[i].size());
+			widths[i] = std::max(widths[i], shown_width(escaped_text(row[i])));
 	}
 	return widths;
 }
@@ -49,10 +65,13 @@ std::string Table::format_row(const std::vector<std::string> &row,
 {
 	std::string line;
 	for (size_t i = 0; i < row.size(); i++) {
-		line += row[i];
+		// Cells hold what the daemon reported, process names among
+		// them: escaped, they cannot reach the terminal as controls.
+		const std::string cell = escaped_text(row[i]);
+		line += cell;
+		const size_t width = shown_width(cell);
 		if (i + 1 < row.size())
-			line.append(widths[i] > row[i].size() ? widths[i] - row[i].size() + 2 : 2,
-			            ' ');
+			line.append(widths[i] > width ? widths[i] - width + 2 : 2, ' ');
 	}
 	return line;
 }

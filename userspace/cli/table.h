@@ -24,13 +24,15 @@ public:
 	explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
 	void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
 
-	// Per column of the first row, the widest cell in it over all rows.
+	// Per column of the first row, the widest cell in it over all rows,
+	// in characters as shown (escaped, see format_row()).
 	std::vector<size_t> column_widths() const;
 	// Every row on stdout, aligned to column_widths().
 	void print() const;
 
-	// One line, no newline: each cell but the last padded to its width
-	// and two spaces more; a cell wider than its column still gets the two.
+	// One line, no newline: each cell escaped (common/text_escape.h), and
+	// each but the last padded to its width and two spaces more; a cell
+	// wider than its column still gets the two.
 	static std::string format_row(const std::vector<std::string> &row,
 	                              const std::vector<size_t> &widths);
 	static void print_row(const std::vector<std::string> &row,

@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/text_escape.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +62,9 @@ void write(Level level, std::string_view label, std::string_view message)
 	line += g_program;
 	line += ": ";
 	line += label;
-	line += message;
+	// Messages quote what came from outside (paths, names, config text):
+	// a newline there would start a forged line of its own.
+	append_escaped_text(line, message);
 	line += '\n';
 	// One write per line: lines from the /metrics threads never interleave.
 	std::fwrite(line.data(), 1, line.size(), stderr);

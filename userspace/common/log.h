@@ -17,7 +17,8 @@ void set_program(std::string_view name);
 // JOURNAL_STREAM at the first message unless set.
 void set_journal(bool journal);
 
-// "<program>: <label><message>", one write per line.
+// "<program>: <label><message>", one write per line; the message is escaped
+// (common/text_escape.h), so it never spans two.
 void write(Level level, std::string_view label, std::string_view message);
 
 inline void error(std::string_view message)

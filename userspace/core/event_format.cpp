@@ -1,6 +1,7 @@
 #include "core/event_format.h"
 
 #include "common/json_text.h"
+#include "common/text_escape.h"
 #include "core/owner.h"
 
 #include <climits>
@@ -280,6 +281,16 @@ private:
 	bool first_ = true;
 };
 
+// A name from outside the program in the human line: a process names
+// itself, so its comm may hold escape sequences, newlines or invalid UTF-8.
+void append_shown(JsonAppender &out, std::string_view name)
+{
+	if (needs_no_escaping(name))
+		out.raw(name);
+	else
+		out.raw(escaped_text(name));
+}
+
 } // namespace
 
 nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
@@ -316,14 +327,14 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 	out.raw(" cause=");
 	out.raw(cause_name(classify_cause(raw, context.classify)));
 	out.raw(" reason=");
-	out.raw(context.reasons.name(raw.kernel_reason, text));
+	append_shown(out, context.reasons.name(raw.kernel_reason, text));
 	out.raw(" state=");
 	out.raw(tcp_state_name(raw.state));
 	if (owner_named(raw.owner_source)) {
 		out.raw(" pid=");
 		out.integer(raw.owner_pid);
 		out.raw(" comm=");
-		out.raw(comm_text(raw.owner_comm));
+		append_shown(out, comm_text(raw.owner_comm));
 		out.raw(" (");
 		out.raw(owner_source_name(raw.owner_source));
 		out.raw(')');

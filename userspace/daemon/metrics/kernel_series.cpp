@@ -1,5 +1,6 @@
 #include "daemon/metrics/kernel_series.h"
 
+#include "common/text_escape.h"
 #include "core/classifier.h"
 #include "core/reset_event.h"
 #include "daemon/metrics/families.h"
@@ -46,8 +47,10 @@ KernelSeries::KernelSeries(std::function<KernelCounters()> read_counters,
 	for (size_t value = 0; value < reason_names.size() && value < RSTWATCH_MAX_REASONS - 1;
 	     value++) {
 		// SK_RST_REASON_MAX only counts the members; no reset has it.
+		// The names come from kernel BTF: identifiers, but a label
+		// value that is not UTF-8 would fail the whole scrape.
 		if (reason_names[value] != "MAX")
-			reason_names_[value] = reason_names[value];
+			reason_names_[value] = valid_utf8(reason_names[value]);
 	}
 }
 

@@ -1,5 +1,6 @@
 #include "daemon/metrics/metrics.h"
 
+#include "common/text_escape.h"
 #include "core/owner.h"
 #include "daemon/metrics/kernel_series.h"
 #include "daemon/metrics/self_series.h"
@@ -30,9 +31,40 @@ const prometheus::Histogram::BucketBoundaries kIdleBuckets = {
 const prometheus::Histogram::BucketBoundaries kUnreadBuckets = {
     0, 1, 64, 512, 4096, 16384, 65536, 262144, 1048576, 4194304};
 
+// Label values must be valid UTF-8, or Prometheus rejects the whole scrape;
+// a comm is whatever bytes its process chose.
 std::string comm_label(const CommKey &key)
 {
-	return std::string(key.bytes.data(), strnlen(key.bytes.data(), key.bytes.size()));
+	return valid_utf8(
+	    std::string_view(key.bytes.data(), strnlen(key.bytes.data(), key.bytes.size())));
+}
+
+// The key of a comm's series, one per label value: each U+FFFD its label
+// will show (for an invalid subpart, or one the name held) as a single 0xff
+// byte, which comm_label() turns back into U+FFFD. Two names showing the same
+// label then count in one series, and no series is ever the label of two
+// keys (removing one would leave the other pointing at a freed counter). The
+// key is never longer than the name.
+CommKey comm_key(const char (&comm)[RSTWATCH_COMM_LEN])
+{
+	CommKey key;
+	std::string_view name = comm_text(comm);
+	if (needs_no_escaping(name) ||
+	    (is_valid_utf8(name) && name.find(kReplacementCharacter) == std::string_view::npos)) {
+		std::memcpy(key.bytes.data(), name.data(), name.size());
+		return key;
+	}
+	std::string label = valid_utf8(name);
+	size_t length = 0;
+	for (size_t at = 0; at < label.size(); length++) {
+		if (label.compare(at, kReplacementCharacter.size(), kReplacementCharacter) == 0) {
+			key.bytes[length] = '\xff';
+			at += kReplacementCharacter.size();
+		} else {
+			key.bytes[length] = label[at++];
+		}
+	}
+	return key;
 }
 
 } // namespace
@@ -185,10 +217,7 @@ void ResetMetrics::observe(const ResetEvent &event)
 	if (!owner_named(raw.owner_source)) {
 		unattributed_[direction]->Increment();
 	} else {
-		CommKey key;
-		std::memcpy(key.bytes.data(), raw.owner_comm, key.bytes.size());
-		key.bytes.back() = '\0';
-		by_process_[direction]->increment(key);
+		by_process_[direction]->increment(comm_key(raw.owner_comm));
 	}
 	if (ServicePort service = service_port(raw); service.local)
 		by_port_[direction]->increment(service.port);

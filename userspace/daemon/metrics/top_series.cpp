@@ -36,7 +36,20 @@ void TopSeries<Key, Hash>::admit(const Key &key, uint64_t recent)
 {
 	prometheus::Labels labels = fixed_;
 	labels[label_] = label_value_(key);
-	admitted_.emplace(key, Slot{&family_.Add(labels), recent});
+	// A value may read like a series the family already has ("other", or
+	// a fixed one such as comm="unattributed": a process picks its own
+	// name). Family::Add hands that series back; the slot counts into it
+	// and must never remove it.
+	const bool owned = !family_.Has(labels);
+	admitted_.emplace(key, Slot{&family_.Add(labels), recent, owned});
+}
+
+template <typename Key, typename Hash>
+void TopSeries<Key, Hash>::release(typename std::unordered_map<Key, Slot, Hash>::iterator slot)
+{
+	if (slot->second.owned)
+		family_.Remove(slot->second.counter);
+	admitted_.erase(slot);
 }
 
 template <typename Key, typename Hash>
@@ -91,8 +104,7 @@ template <typename Key, typename Hash> void TopSeries<Key, Hash>::increment(cons
 	// Twice the quietest slot's count and a few more: a slot does not
 	// change hands back and forth between two values of similar rate.
 	if (recent >= 2 * quiet->second.recent + 4) {
-		family_.Remove(quiet->second.counter);
-		admitted_.erase(quiet);
+		release(quiet);
 		candidates_.erase(candidate);
 		admit(key, recent);
 	}
@@ -112,9 +124,7 @@ template <typename Key, typename Hash> void TopSeries<Key, Hash>::set_limit(unsi
 {
 	limit_ = limit;
 	while (admitted_.size() > limit_) {
-		auto quiet = quietest();
-		family_.Remove(quiet->second.counter);
-		admitted_.erase(quiet);
+		release(quietest());
 	}
 	if (limit_ == 0)
 		candidates_.clear();

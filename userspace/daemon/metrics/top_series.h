@@ -46,8 +46,12 @@ private:
 	struct Slot {
 		prometheus::Counter *counter;
 		uint64_t recent;
+		// False when the series was the family's before (see admit()).
+		bool owned;
 	};
 	void admit(const Key &key, uint64_t recent);
+	// Gives a slot up, removing its series if it made it.
+	void release(typename std::unordered_map<Key, Slot, Hash>::iterator slot);
 	typename std::unordered_map<Key, Slot, Hash>::iterator quietest();
 
 	prometheus::Family<prometheus::Counter> &family_;
