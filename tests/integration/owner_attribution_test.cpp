@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,7 +17,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <thread>
 
 namespace rstwatch::test
 {
@@ -103,6 +106,28 @@ void resetting_server(const Channel &channel)
 		channel.send(1);
 	}
 	channel.receive(std::chrono::seconds(30));
+}
+
+// Whether /proc/PID/syscall says the process is blocked in an epoll wait.
+bool blocked_in_epoll(pid_t pid)
+{
+	std::ifstream file("/proc/" + std::to_string(pid) + "/syscall");
+	long number = -1;
+	if (!(file >> number))
+		return false;
+#ifdef SYS_epoll_wait
+	if (number == SYS_epoll_wait)
+		return true;
+#endif
+	return number == SYS_epoll_pwait || number == SYS_epoll_pwait2;
+}
+
+// Until the process sleeps in epoll_wait, for at most 10 s.
+void wait_until_waiting_in_epoll(pid_t pid)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	while (!blocked_in_epoll(pid) && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 class Owners : public ::testing::Test
@@ -344,11 +369,15 @@ TEST_F(Owners, NginxWorkerOwnsAResetItReceivedInSoftirq)
 		channel.receive(std::chrono::seconds(30));
 	});
 	const uint16_t client_port = client.channel().receive();
+	// The reset must find the worker back in epoll_wait, not inside a call
+	// on the socket (it would then be processed in the worker's context).
+	const auto &workers = nginx.worker_pids();
+	for (pid_t worker : workers)
+		wait_until_waiting_in_epoll(worker);
 	client.channel().send('k');
 	ASSERT_EQ(client.channel().receive(), 1u);
 
 	json received = received_by_client(nginx.port(), client_port);
-	const auto &workers = nginx.worker_pids();
 	const int64_t pid = received.value("pid", int64_t{-1});
 	EXPECT_TRUE(std::find(workers.begin(), workers.end(), pid) != workers.end())
 	    << "pid " << pid << " is not a worker: " << received.dump();

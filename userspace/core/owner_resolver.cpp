@@ -29,6 +29,14 @@ void name_owner(rstwatch_event &raw, uint8_t source, uint32_t pid, uint32_t tid,
 		raw.flags |= RSTWATCH_F_OWNER_EXITING;
 }
 
+// A received reset waits for one more batch whatever its owner: when both
+// ends are on this host, its sender's reset may come in the next batch, and
+// the two are linked only when they leave together.
+bool waits_for_sender(const rstwatch_event &raw)
+{
+	return raw.direction == RSTWATCH_DIR_RECEIVED;
+}
+
 } // namespace
 
 void OwnerResolver::add_note(const rstwatch_owner_note &note)
@@ -115,15 +123,17 @@ void OwnerResolver::expire_notes()
 void OwnerResolver::process(std::vector<ResetEvent> &incoming, Clock::time_point now,
                             std::vector<ResetEvent> &ready, bool final)
 {
+	for (Held &held : held_)
+		held.batches_seen++;
 	for (ResetEvent &event : incoming) {
 		newest_ns_ = std::max<uint64_t>(newest_ns_, event.raw.timestamp_ns);
 		const bool waits = pending(event.raw);
 		// Nothing held and nothing to wait for: the common case, in order.
-		if (!waits && held_.empty()) {
+		if (!waits && !waits_for_sender(event.raw) && held_.empty()) {
 			ready.push_back(std::move(event));
 			continue;
 		}
-		held_.push_back(Held{std::move(event), now + hold_, !waits, false});
+		held_.push_back(Held{std::move(event), now + hold_, !waits, false, 0});
 	}
 	incoming.clear();
 	for (const rstwatch_owner_note &note : notes_)
@@ -139,6 +149,8 @@ void OwnerResolver::process(std::vector<ResetEvent> &incoming, Clock::time_point
 	while (!held_.empty()) {
 		Held &front = held_.front();
 		if (!front.settled && !final && now < front.deadline)
+			break;
+		if (!final && front.batches_seen == 0 && waits_for_sender(front.event.raw))
 			break;
 		if (!front.settled)
 			settle_late(front.event);

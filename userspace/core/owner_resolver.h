@@ -9,6 +9,9 @@
 //   3. once the hold is over, the process that opened the listener of the
 //      socket's local port (listener);
 //   4. nobody (unresolved), never a guess.
+// A received reset also waits for one more batch, so that the sender's reset
+// on the mirrored 4-tuple, when both ends are on this host, leaves with it
+// and the two can be linked.
 #pragma once
 
 #include "core/owner.h"
@@ -49,6 +52,8 @@ private:
 		Clock::time_point deadline;
 		bool settled = false;
 		bool looked_up = false;
+		// Batches handed to process() since this one came.
+		unsigned batches_seen = 0;
 	};
 
 	void apply_notes(Held &held) const;
