@@ -48,6 +48,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("id", event.id);
 	out.plain("timestamp", timestamp_text(event.realtime_ns, text));
 	out.number("timestamp_ns", event.realtime_ns);
+	out.string("hostname", context.hostname);
 	out.plain("direction", direction_name(raw.direction));
 	out.plain("cause", cause_name(cause));
 	out.evidence("evidence", raw, cause, context.classify, reasons);

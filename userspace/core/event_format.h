@@ -17,6 +17,9 @@ namespace rstwatch
 struct OutputContext {
 	ReasonNames reasons;
 	rstwatch_classify_config classify{};
+	// The node every event comes from, so events shipped from many nodes
+	// stay apart.
+	std::string hostname;
 };
 
 nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <sys/un.h>
 
+#include <cstdlib>
 #include <sstream>
 
 namespace rstwatch
@@ -38,6 +39,28 @@ std::string check_socket_path(const std::string &path)
 	if (path.back() == '/')
 		return "must name a file, not a directory";
 	return "";
+}
+
+// A name for a label and a log field: printable, bounded, no spaces.
+std::string check_hostname(const std::string &name)
+{
+	if (name.empty() || name.size() > 253)
+		return "must be 1 to 253 characters";
+	for (unsigned char c : name)
+		if (c <= 0x20 || c >= 0x7f)
+			return "must be printable ASCII without spaces";
+	return "";
+}
+
+std::string default_hostname()
+{
+	const char *node = std::getenv("NODE_NAME");
+	if (node && check_hostname(node).empty())
+		return node;
+	char name[256] = {};
+	if (gethostname(name, sizeof(name) - 1) != 0 || !check_hostname(name).empty())
+		return "unknown";
+	return name;
 }
 
 std::string check_metrics_listen(const std::string &listen)
@@ -143,6 +166,10 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	    ->capture_default_str();
 	app.add_flag("--verbose", config.verbose,
 	             "Print libbpf's debug output and the verifier log");
+	app.add_option("--hostname", config.hostname,
+	               "The node name every event carries in \"hostname\" (default: $NODE_NAME, "
+	               "as a Kubernetes DaemonSet passes spec.nodeName, else this host's name)")
+	    ->check(check_hostname);
 }
 
 } // namespace
@@ -188,6 +215,8 @@ ConfigOutcome load_config(const std::vector<std::string> &args)
 		return outcome;
 	}
 
+	if (config.hostname.empty())
+		config.hostname = default_hostname();
 	if (config.metrics_listen == "off")
 		config.metrics_listen.clear();
 	if (config.socket_path == "off")

@@ -23,6 +23,9 @@ struct DaemonConfig {
 	bool quiet = false;
 	bool verbose = false;
 	std::string hook_variant = "auto";
+	// Every event's "hostname": --hostname, else $NODE_NAME (what a
+	// Kubernetes DaemonSet passes from spec.nodeName), else the host name.
+	std::string hostname;
 	TracerOptions tracer;
 	unsigned drain_interval_ms = 50;
 	std::string metrics_listen = kDefaultMetricsListen; // "" disables /metrics

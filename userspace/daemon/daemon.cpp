@@ -188,7 +188,8 @@ void Daemon::start(State &state)
 	Tracer &tracer = *state.tracer;
 	print_hooks(tracer);
 
-	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
+	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config(),
+	                             config_.hostname};
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	state.metrics = make_metrics(tracer, config_.top_series);
 	try {
