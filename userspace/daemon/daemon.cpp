@@ -197,8 +197,9 @@ void Daemon::start(State &state)
 		             ": resets handled in softirq or timers on sockets a process holds are "
 		             "attributed only to their listener's owner, or not at all");
 	}
-	state.pipeline = std::make_unique<EventPipeline>(state.output, state.store, *state.metrics,
-	                                                 cgroup2_mount(), state.owners.get());
+	state.pipeline = std::make_unique<EventPipeline>(
+	    state.output, state.store, *state.metrics,
+	    WorkloadSources{cgroup2_mount(), config_.pods_log_dir}, state.owners.get());
 	state.pipeline->set_output({.json = config_.json, .quiet = config_.quiet});
 	tracer.set_record_handler([&pipeline = *state.pipeline](const void *data, size_t size) {
 		pipeline.add_record(data, size);
@@ -371,6 +372,7 @@ void Daemon::reload(State &state)
 	next.metrics_listen = config_.metrics_listen;
 	next.socket_path = config_.socket_path;
 	next.socket_group = config_.socket_group;
+	next.pods_log_dir = config_.pods_log_dir;
 
 	if (next.store_capacity != state.store.capacity())
 		state.store.set_capacity(next.store_capacity);
