@@ -135,7 +135,7 @@ void print_hooks(const Tracer &tracer)
 		             "keepalive times are reported in jiffies");
 }
 
-std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_series)
+std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, const DaemonConfig &config)
 {
 	MetricsSources sources;
 	sources.version = RSTWATCH_VERSION;
@@ -144,7 +144,9 @@ std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_se
 	sources.kernel_has_reasons = tracer.send_reset_has_reason();
 	sources.hooks = tracer.hooks();
 	sources.missing_hooks = tracer.missing_hooks();
-	return std::make_unique<ResetMetrics>(std::move(sources), top_series);
+	return std::make_unique<ResetMetrics>(
+	    std::move(sources), config.top_series,
+	    parse_workload_label(config.metrics_workload_label).value_or(WorkloadLabel::None));
 }
 
 } // namespace
@@ -189,7 +191,7 @@ void Daemon::start(State &state)
 
 	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config()};
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
-	state.metrics = make_metrics(tracer, config_.top_series);
+	state.metrics = make_metrics(tracer, config_);
 	try {
 		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd());
 	} catch (const Error &e) {
@@ -372,6 +374,7 @@ void Daemon::reload(State &state)
 	next.metrics_listen = config_.metrics_listen;
 	next.socket_path = config_.socket_path;
 	next.socket_group = config_.socket_group;
+	next.metrics_workload_label = config_.metrics_workload_label;
 	next.pods_log_dir = config_.pods_log_dir;
 
 	if (next.store_capacity != state.store.capacity())

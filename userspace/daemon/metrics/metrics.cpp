@@ -36,7 +36,7 @@ std::string comm_label(const CommKey &key)
 
 } // namespace
 
-ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
+ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series, WorkloadLabel workload)
     : registry_(std::make_shared<prometheus::Registry>()),
       kernel_(std::make_shared<KernelSeries>(sources.kernel_counters, sources.reason_names,
                                              sources.kernel_has_reasons))
@@ -76,6 +76,8 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 		    by_port, fixed, "local_port",
 		    [](const uint16_t &port) { return std::to_string(port); }, top_series);
 	}
+	if (workload != WorkloadLabel::None)
+		by_workload_ = std::make_unique<WorkloadSeries>(registry, workload, top_series);
 
 	idle_seconds_ = &prometheus::BuildHistogram()
 	                     .Name("rstwatch_received_reset_idle_seconds")
@@ -178,6 +180,8 @@ void ResetMetrics::observe(const ResetEvent &event)
 		by_process_[direction]->increment(key);
 	}
 	by_port_[direction]->increment(raw.local_port);
+	if (by_workload_)
+		by_workload_->observe(event);
 	// Socket fields are only read for full sockets (not TIME_WAIT, not
 	// resets sent for no socket).
 	if (raw.flags & RSTWATCH_F_FULL_SOCKET) {
@@ -194,6 +198,8 @@ void ResetMetrics::decay()
 		by_process_[direction]->decay();
 		by_port_[direction]->decay();
 	}
+	if (by_workload_)
+		by_workload_->decay();
 }
 
 void ResetMetrics::set_top_series(unsigned top_series)
@@ -202,6 +208,8 @@ void ResetMetrics::set_top_series(unsigned top_series)
 		by_process_[direction]->set_limit(top_series);
 		by_port_[direction]->set_limit(top_series);
 	}
+	if (by_workload_)
+		by_workload_->set_limit(top_series);
 }
 
 void ResetMetrics::client_dropped(std::string_view reason)
