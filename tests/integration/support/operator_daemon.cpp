@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace rstwatch::test
@@ -194,9 +195,15 @@ CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,
 	return run_command(argv);
 }
 
-pid_t refused_connects(const std::string &comm, uint16_t port, int count)
+pid_t refused_connects(const std::string &comm, uint16_t port, int count, const std::string &cgroup)
 {
-	Child client(comm, [port, count](const Channel &channel) {
+	Child client(comm, [port, count, &cgroup](const Channel &channel) {
+		if (!cgroup.empty()) {
+			std::ofstream procs(cgroup + "/cgroup.procs");
+			procs << getpid() << std::endl;
+			if (!procs)
+				throw std::runtime_error("cannot join cgroup " + cgroup);
+		}
 		uint32_t refused = 0;
 		for (int i = 0; i < count; i++) {
 			uint16_t client_port = 0;
