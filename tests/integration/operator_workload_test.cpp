@@ -114,24 +114,6 @@ uint32_t own_netns()
 	return static_cast<uint32_t>(st.st_ino);
 }
 
-std::vector<std::string> lines_of(const std::string &text)
-{
-	std::vector<std::string> lines;
-	std::istringstream stream(text);
-	for (std::string line; std::getline(stream, line);)
-		lines.push_back(line);
-	return lines;
-}
-
-std::vector<std::string> columns(const std::string &line)
-{
-	std::vector<std::string> out;
-	std::istringstream stream(line);
-	for (std::string column; stream >> column;)
-		out.push_back(column);
-	return out;
-}
-
 // Three pods: "web" under the systemd driver with containerd, "batch" under
 // the cgroupfs driver with CRI-O, and a third whose log directory has a name
 // the kubelet could not have made, so it is known by uid only.

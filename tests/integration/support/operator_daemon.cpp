@@ -69,6 +69,24 @@ std::optional<double> metric(const std::string &scrape, const std::string &serie
 	return std::nullopt;
 }
 
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> lines;
+	std::istringstream stream(text);
+	for (std::string line; std::getline(stream, line);)
+		lines.push_back(line);
+	return lines;
+}
+
+std::vector<std::string> columns(const std::string &line)
+{
+	std::vector<std::string> out;
+	std::istringstream stream(line);
+	for (std::string column; stream >> column;)
+		out.push_back(column);
+	return out;
+}
+
 size_t series_count(const std::string &scrape)
 {
 	std::istringstream lines(scrape);

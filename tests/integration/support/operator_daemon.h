@@ -31,6 +31,10 @@ std::string rstwatch_client_path();
 std::optional<double> metric(const std::string &scrape, const std::string &series);
 // Number of sample lines (series) in a scrape.
 size_t series_count(const std::string &scrape);
+// A command's output split into lines, and a table row into its
+// whitespace-separated columns.
+std::vector<std::string> lines_of(const std::string &text);
+std::vector<std::string> columns(const std::string &line);
 
 class OperatorDaemon
 {
