@@ -82,6 +82,22 @@ TEST(CliRequests, SocketOptionWinsOverTheDefault)
 	EXPECT_EQ(command_line.timeout_ms(), 10000);
 }
 
+TEST(CliRequests, WorkloadFiltersAndGroups)
+{
+	EXPECT_EQ(
+	    request_for({"recent", "--unit", "nginx.service", "--container", "3f1c2d4e5a6b",
+	                 "--pod", "web-7f9c", "--namespace", "team-a", "--netns", "4026531840"}),
+	    R"({"command":"recent","container":"3f1c2d4e5a6b","namespace":"team-a",)"
+	    R"("netns":4026531840,"pod":"web-7f9c","unit":"nginx.service"})");
+	EXPECT_EQ(request_for({"follow", "--pod", "team-a/web-7f9c"}),
+	          R"({"command":"follow","pod":"team-a/web-7f9c"})");
+	for (const char *by : {"unit", "container", "pod", "netns"})
+		EXPECT_EQ(request_for({"top", "--by", by}),
+		          std::string(R"({"by":")") + by + R"(","command":"top"})");
+	EXPECT_THROW(request_for({"recent", "--netns", "-1"}), CLI::ParseError);
+	EXPECT_THROW(request_for({"top", "--by", "namespace"}), CLI::ParseError);
+}
+
 TEST(CliRequests, ValuesTheDaemonWouldRejectAreUsageErrors)
 {
 	EXPECT_THROW(request_for({}), CLI::ParseError);

@@ -53,6 +53,32 @@ TEST_F(ConfigFile, DefaultsWithoutAFile)
 	EXPECT_EQ(config.top_series, 20u);
 	EXPECT_EQ(config.drain_interval_ms, 50u);
 	EXPECT_FALSE(config.quiet);
+	EXPECT_EQ(config.metrics_workload_label, "none");
+	EXPECT_EQ(config.pods_log_dir, "/var/log/pods");
+}
+
+TEST_F(ConfigFile, WorkloadOptions)
+{
+	write("metrics-workload-label = namespace\npods-log-dir = /srv/pods\n");
+	ConfigOutcome outcome = load_config({"rstwatchd", "--config", path_});
+	ASSERT_TRUE(outcome.config) << outcome.message;
+	EXPECT_EQ(outcome.config->metrics_workload_label, "namespace");
+	EXPECT_EQ(outcome.config->pods_log_dir, "/srv/pods");
+	outcome = load_config({"rstwatchd", "--config", "/dev/null", "--pods-log-dir", "off"});
+	ASSERT_TRUE(outcome.config) << outcome.message;
+	EXPECT_EQ(outcome.config->pods_log_dir, "");
+	outcome =
+	    load_config({"rstwatchd", "--config", "/dev/null", "--metrics-workload-label", "pod"});
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.exit_code, 2);
+	EXPECT_NE(outcome.message.find("metrics-workload-label"), std::string::npos)
+	    << outcome.message;
+
+	DaemonConfig running, next;
+	next.metrics_workload_label = "unit";
+	next.pods_log_dir = "";
+	EXPECT_EQ(restart_only_changes(running, next),
+	          (std::vector<std::string>{"metrics-workload-label", "pods-log-dir"}));
 }
 
 TEST_F(ConfigFile, FileSetsOptionsAndTheCommandLineWins)

@@ -219,6 +219,12 @@ TEST(EventToJson, KeySetIsTheContract)
 	    "keepalive_interval_seconds",
 	    "keepalive_count",
 	    "user_timeout_ms",
+	    "cgroup_path",
+	    "systemd_unit",
+	    "container_id",
+	    "pod_namespace",
+	    "pod_name",
+	    "pod_uid",
 	};
 	for (const json &j : {event_to_json(make_sent_event(), make_reasons()),
 	                      event_to_json(make_no_socket_event(true), make_reasons())}) {

@@ -67,7 +67,7 @@ struct EventPipelineTest : ::testing::Test {
 	OutputContext context;
 	EventStore store{100};
 	ResetMetrics metrics{no_kernel(&counters), 20};
-	EventPipeline pipeline{context, store, metrics, ""};
+	EventPipeline pipeline{context, store, metrics, {}};
 	CapturedOutput output;
 	std::vector<size_t> published; // batch sizes the followers got
 

@@ -38,6 +38,11 @@ void Filters::add_to(json &request) const
 	add_if_given(wire::field::kLocalPort, local_port);
 	add_if_given(wire::field::kRemotePort, remote_port);
 	add_if_given(wire::field::kAddress, address);
+	add_if_given(wire::field::kUnit, unit);
+	add_if_given(wire::field::kContainer, container);
+	add_if_given(wire::field::kPod, pod);
+	add_if_given(wire::field::kNamespace, pod_namespace);
+	add_if_given(wire::field::kNetns, netns);
 }
 
 namespace
@@ -58,6 +63,16 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	command.add_option("--remote-port", filters.remote_port, "This remote port");
 	command.add_option("--address", filters.address,
 	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+	command.add_option("--unit", filters.unit,
+	                   "The socket's systemd unit (nginx.service; nginx means nginx.service)");
+	command.add_option("--container", filters.container,
+	                   "The socket's container: its id or the first digits of it");
+	command.add_option("--pod", filters.pod,
+	                   "The socket's Kubernetes pod: its name, namespace/name or uid");
+	command.add_option("--namespace", filters.pod_namespace,
+	                   "The socket's Kubernetes namespace");
+	command.add_option("--netns", filters.netns,
+	                   "The network namespace inode (ls -L -i /proc/PID/ns/net)");
 }
 
 const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",
@@ -135,6 +150,14 @@ int run_top(Connection &connection, const json &request, bool as_json)
 		header = {"REMOTE ADDRESS"};
 	else if (by == wire::group_by::kLocalPort)
 		header = {"LOCAL PORT"};
+	else if (by == wire::group_by::kUnit)
+		header = {"UNIT"};
+	else if (by == wire::group_by::kContainer)
+		header = {"CONTAINER"};
+	else if (by == wire::group_by::kPod)
+		header = {"POD"};
+	else if (by == wire::group_by::kNetns)
+		header = {"NETNS"};
 	else
 		header = {"CAUSE"};
 	for (const char *column : {"COUNT", "SENT", "RECEIVED", "TOP CAUSE", "LAST SEEN"})
@@ -145,6 +168,11 @@ int run_top(Connection &connection, const json &request, bool as_json)
 		if (by == wire::group_by::kProcess) {
 			row = {group["comm"].is_null() ? "(unattributed)" : text(group["comm"]),
 			       text(group["pid"])};
+		} else if (by == wire::group_by::kContainer) {
+			// The short id people know from docker ps and crictl ps;
+			// "(no container)" as it is.
+			std::string key = text(group["key"]);
+			row = {group["container_id"] == "" ? key : key.substr(0, 12)};
 		} else {
 			row = {text(group["key"])};
 		}
@@ -227,6 +255,26 @@ void print_line(const std::string &name, const std::string &value)
 	std::printf("%-12s %s\n", (name + ":").c_str(), escaped_text(value).c_str());
 }
 
+// The unit, container and pod a reset's socket belongs to, where known, and
+// its network namespace.
+void print_workload(const json &event)
+{
+	auto known = [&event](const char *field) {
+		return event.contains(field) && event[field].is_string() &&
+		       !event[field].get_ref<const std::string &>().empty();
+	};
+	if (known("systemd_unit"))
+		print_line("unit", text(event["systemd_unit"]));
+	if (known("container_id"))
+		print_line("container", text(event["container_id"]));
+	if (known("pod_name"))
+		print_line("pod", text(event["pod_namespace"]) + "/" + text(event["pod_name"]) +
+		                      " (uid " + text(event["pod_uid"]) + ")");
+	else if (known("pod_uid"))
+		print_line("pod", "uid " + text(event["pod_uid"]) + " (no log directory names it)");
+	print_line("netns", text(event["netns"]));
+}
+
 int run_explain(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
@@ -262,6 +310,7 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 	                       text(event["idle_since_receive_ms"]) + " ms ago");
 	if (!event["cgroup_path"].is_null() && !text(event["cgroup_path"]).empty())
 		print_line("cgroup", text(event["cgroup_path"]));
+	print_workload(event);
 	if (!event["peer_event_id"].is_null())
 		print_line("peer", "reset " + text(event["peer_event_id"]) + " (" +
 		                       text(event["peer_cause"]) + ") by " +
@@ -296,10 +345,13 @@ CommandLine::CommandLine()
 	top_ = app_.add_subcommand(wire::command::kTop,
 	                           "Who sends or gets the most resets: resets grouped and counted");
 	add_filter_options(*top_, filters_);
-	top_->add_option("--by", by_, "process, remote_address, local_port or cause")
-	    ->check(
-	        CLI::IsMember({wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",
-	                       wire::group_by::kLocalPort, "port", wire::group_by::kCause}))
+	top_->add_option(
+	        "--by", by_,
+	        "process, remote_address, local_port, cause, unit, container, pod or netns")
+	    ->check(CLI::IsMember(
+	        {wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",
+	         wire::group_by::kLocalPort, "port", wire::group_by::kCause, wire::group_by::kUnit,
+	         wire::group_by::kContainer, wire::group_by::kPod, wire::group_by::kNetns}))
 	    ->capture_default_str();
 	top_->add_option("-n,--limit", limit_, "How many groups (default 10)");
 	stats_ = app_.add_subcommand(wire::command::kStats, "Totals and the daemon's state");

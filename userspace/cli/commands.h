@@ -26,6 +26,11 @@ struct Filters {
 	std::optional<uint16_t> local_port;
 	std::optional<uint16_t> remote_port;
 	std::optional<std::string> address;
+	std::optional<std::string> unit;
+	std::optional<std::string> container;
+	std::optional<std::string> pod;
+	std::optional<std::string> pod_namespace;
+	std::optional<uint32_t> netns;
 
 	// Each filter given, under its protocol name.
 	void add_to(nlohmann::json &request) const;

@@ -40,8 +40,16 @@ inline constexpr char kComm[] = "comm";
 inline constexpr char kLocalPort[] = "local_port";
 inline constexpr char kRemotePort[] = "remote_port";
 inline constexpr char kAddress[] = "address";
-inline constexpr std::string_view kFilters[] = {kSince, kAfterId,   kDirection,  kCause,  kPid,
-                                                kComm,  kLocalPort, kRemotePort, kAddress};
+// The workload: systemd unit, container id (or a prefix), pod (name or uid),
+// pod namespace, network namespace inode.
+inline constexpr char kUnit[] = "unit";
+inline constexpr char kContainer[] = "container";
+inline constexpr char kPod[] = "pod";
+inline constexpr char kNamespace[] = "namespace";
+inline constexpr char kNetns[] = "netns";
+inline constexpr std::string_view kFilters[] = {
+    kSince,      kAfterId, kDirection, kCause,     kPid, kComm,      kLocalPort,
+    kRemotePort, kAddress, kUnit,      kContainer, kPod, kNamespace, kNetns};
 } // namespace field
 
 // The values of "direction", in filters and in what the daemon reports.
@@ -58,6 +66,10 @@ inline constexpr char kRemoteAddress[] = "remote_address";
 inline constexpr char kProcess[] = "process";
 inline constexpr char kLocalPort[] = "local_port";
 inline constexpr char kCause[] = "cause";
+inline constexpr char kUnit[] = "unit";
+inline constexpr char kContainer[] = "container";
+inline constexpr char kPod[] = "pod";
+inline constexpr char kNetns[] = "netns";
 } // namespace group_by
 
 // The codes of {"ok":false,"error":{"code":...}}.

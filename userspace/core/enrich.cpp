@@ -1,68 +1,45 @@
 #include "core/enrich.h"
 
+#include "common/clock.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <unordered_map>
 
 namespace rstwatch
 {
 
-namespace
+CgroupCache::CgroupCache(WorkloadSources sources)
+    : root_(std::move(sources.cgroup_root)), pods_(std::move(sources.pods_log_dir))
 {
-
-int64_t monotonic_ns()
-{
-	timespec now{};
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
 }
 
-bool is_hex_id(std::string_view text)
+void CgroupCache::name_pod(CgroupInfo &info)
 {
-	return text.size() == 64 &&
-	       std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(c); });
+	if (const PodLogName *name = pods_.find(info.pod_uid)) {
+		info.pod_namespace = name->pod_namespace;
+		info.pod_name = name->pod_name;
+	}
 }
-
-} // namespace
-
-void describe_cgroup_path(CgroupInfo &info)
-{
-	std::string_view path = info.path;
-	size_t slash = path.rfind('/');
-	std::string_view leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
-	if (leaf.ends_with(".service") || leaf.ends_with(".scope") || leaf.ends_with(".socket"))
-		info.unit = std::string(leaf);
-
-	// Container runtimes name the leaf "<runtime>-<64 hex>.scope" under
-	// systemd, or "<64 hex>" under their own parent ("/docker/<id>").
-	std::string_view candidate = leaf;
-	if (candidate.ends_with(".scope"))
-		candidate.remove_suffix(6);
-	size_t dash = candidate.rfind('-');
-	if (dash != std::string_view::npos)
-		candidate = candidate.substr(dash + 1);
-	if (is_hex_id(candidate))
-		info.container = std::string(candidate);
-}
-
-CgroupCache::CgroupCache(std::string cgroup_root) : root_(std::move(cgroup_root)) {}
 
 const CgroupInfo *CgroupCache::lookup(uint64_t cgroup_id)
 {
 	if (!cgroup_id || root_.empty())
 		return nullptr;
 	auto found = by_id_.find(cgroup_id);
-	if (found != by_id_.end())
-		return found->second.get();
+	if (found != by_id_.end()) {
+		CgroupInfo &info = *found->second;
+		if (!info.pod_uid.empty() && info.pod_name.empty())
+			name_pod(info);
+		return &info;
+	}
 	// A new id gets one walk of the hierarchy at once (cgroups are created
 	// rarely); an id the walk did not find is retried at most once a second,
 	// so events from a vanished cgroup cannot turn every lookup into a walk.
-	int64_t now = monotonic_ns();
+	int64_t now = monotonic_now_ns();
 	bool tried_before = missing_.count(cgroup_id) != 0;
 	if (tried_before && now - last_scan_ns_ < 1'000'000'000LL)
 		return nullptr;
@@ -88,6 +65,8 @@ void CgroupCache::rescan()
 		std::string relative = dir.string().substr(root_.size());
 		info->path = relative.empty() ? "/" : relative;
 		describe_cgroup_path(*info);
+		if (!info->pod_uid.empty())
+			name_pod(*info);
 		by_id_.emplace(st.st_ino, std::move(info));
 	};
 	std::error_code ec;

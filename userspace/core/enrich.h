@@ -3,7 +3,9 @@
 // between the two ends of a reset when both are on this host).
 #pragma once
 
+#include "core/pod_directory.h"
 #include "core/reset_event.h"
+#include "core/workload.h"
 
 #include <cstdint>
 #include <memory>
@@ -16,29 +18,34 @@
 namespace rstwatch
 {
 
-// cgroup v2 id -> path (and the systemd unit or container id it names).
+// Where the workload of a socket is looked up.
+struct WorkloadSources {
+	std::string cgroup_root;  // the cgroup2 mount (cgroup2_mount()); "": none
+	std::string pods_log_dir; // the kubelet's pod log directory; "": no pod names
+};
+
+// cgroup v2 id -> path (and the systemd unit, container and pod it names).
 // Resolved once per id by walking the cgroup2 mount; entries are never
 // freed, so ResetEvent::cgroup pointers stay valid for the daemon's life.
+// A pod whose names are not known yet gets them at a later lookup, once its
+// log directory shows up.
 class CgroupCache
 {
 public:
-	// `cgroup_root` is the cgroup2 mount (cgroup2_mount()); "" disables
-	// resolution.
-	explicit CgroupCache(std::string cgroup_root);
+	explicit CgroupCache(WorkloadSources sources);
 	// nullptr for id 0 or an id not (yet) in the hierarchy.
 	const CgroupInfo *lookup(uint64_t cgroup_id);
 	size_t size() const { return by_id_.size(); }
 
 private:
 	void rescan();
+	void name_pod(CgroupInfo &info);
 	std::string root_;
+	PodDirectory pods_;
 	std::unordered_map<uint64_t, std::unique_ptr<CgroupInfo>> by_id_;
 	std::unordered_set<uint64_t> missing_; // ids a walk did not find
 	int64_t last_scan_ns_ = 0;
 };
-
-// Fills in the systemd unit / container id a cgroup path names.
-void describe_cgroup_path(CgroupInfo &info);
 
 // Links a received reset to the sent reset on the mirrored 4-tuple (both
 // ends on this host: loopback or another namespace), in either order: on
@@ -67,7 +74,7 @@ private:
 class Enricher
 {
 public:
-	explicit Enricher(std::string cgroup_root) : cgroups_(std::move(cgroup_root)) {}
+	explicit Enricher(WorkloadSources sources) : cgroups_(std::move(sources)) {}
 	void enrich(std::span<ResetEvent> batch);
 
 private:

@@ -122,9 +122,15 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.number("rst_ttl", raw.rst_ttl);
 	out.number("peer_ttl", raw.peer_ttl);
 
-	out.string("cgroup_path", event.cgroup ? std::string_view(event.cgroup->path) : "");
-	out.string("systemd_unit", event.cgroup ? std::string_view(event.cgroup->unit) : "");
-	out.string("container_id", event.cgroup ? std::string_view(event.cgroup->container) : "");
+	auto cgroup_text = [&event](std::string CgroupInfo::*part) {
+		return event.cgroup ? std::string_view(event.cgroup->*part) : std::string_view();
+	};
+	out.string("cgroup_path", cgroup_text(&CgroupInfo::path));
+	out.string("systemd_unit", cgroup_text(&CgroupInfo::unit));
+	out.string("container_id", cgroup_text(&CgroupInfo::container));
+	out.string("pod_namespace", cgroup_text(&CgroupInfo::pod_namespace));
+	out.string("pod_name", cgroup_text(&CgroupInfo::pod_name));
+	out.string("pod_uid", cgroup_text(&CgroupInfo::pod_uid));
 
 	const PeerLink &peer = event.peer;
 	const bool peer_known = peer.event_id && peer.owner_source != RSTWATCH_OWNER_NONE;
@@ -292,6 +298,30 @@ void append_shown(JsonAppender &out, std::string_view name)
 		out.raw(escaped_text(name));
 }
 
+// " unit=... container=... pod=namespace/name": what of the workload is
+// known. Every part has the shape core/workload.h checked, so nothing in it
+// needs escaping; the container id is cut to the 12 digits people use.
+void append_workload_text(JsonAppender &out, const CgroupInfo &cgroup)
+{
+	if (!cgroup.unit.empty()) {
+		out.raw(" unit=");
+		out.raw(cgroup.unit);
+	}
+	if (!cgroup.container.empty()) {
+		out.raw(" container=");
+		out.raw(std::string_view(cgroup.container).substr(0, 12));
+	}
+	if (!cgroup.pod_name.empty()) {
+		out.raw(" pod=");
+		out.raw(cgroup.pod_namespace);
+		out.raw('/');
+		out.raw(cgroup.pod_name);
+	} else if (!cgroup.pod_uid.empty()) {
+		out.raw(" pod=");
+		out.raw(cgroup.pod_uid);
+	}
+}
+
 } // namespace
 
 nlohmann::json event_to_json(const ResetEvent &event, const OutputContext &context)
@@ -362,6 +392,10 @@ void append_event_text(JsonAppender &out, const ResetEvent &event, const OutputC
 	}
 	if (has_flag(raw, RSTWATCH_F_REPLY_TO_SYN))
 		out.raw(" syn");
+	out.raw(" netns=");
+	out.integer(raw.netns);
+	if (event.cgroup)
+		append_workload_text(out, *event.cgroup);
 }
 
 } // namespace rstwatch

@@ -23,6 +23,13 @@ struct CgroupInfo {
 	std::string path;      // "/system.slice/nginx.service", "" if unknown
 	std::string unit;      // systemd unit from the path, "" if none
 	std::string container; // container id from the path, "" if none
+	// The Kubernetes pod the path names (core/workload.h), "" if none; the
+	// namespace and name once the kubelet's log directory names the uid.
+	// Set once from "" and never changed again: metrics keep views of
+	// them (daemon/metrics/workload_series.h).
+	std::string pod_uid;
+	std::string pod_namespace;
+	std::string pod_name;
 };
 
 // When both ends are on this host, the sent reset on the mirrored 4-tuple

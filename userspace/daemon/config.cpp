@@ -127,6 +127,16 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	               "direction; the rest count as \"other\"")
 	    ->check(CLI::Range(0u, 100u))
 	    ->capture_default_str();
+	app.add_option("--metrics-workload-label", config.metrics_workload_label,
+	               "Count resets by workload too, with this label: unit (the systemd unit) "
+	               "or namespace (the Kubernetes namespace); --top-series values per "
+	               "direction, the rest in \"other\"")
+	    ->check(CLI::IsMember({"none", "unit", "namespace"}))
+	    ->capture_default_str();
+	app.add_option("--pods-log-dir", config.pods_log_dir,
+	               "The kubelet's pod log directory, whose NAMESPACE_NAME_UID directories "
+	               "name the pods found in cgroup paths (off: uids only)")
+	    ->capture_default_str();
 	app.add_option("--socket", config.socket_path,
 	               "Unix socket that rstwatch queries (off: none); its directory is created "
 	               "0750 when missing")
@@ -221,6 +231,8 @@ ConfigOutcome load_config(const std::vector<std::string> &args)
 		config.metrics_listen.clear();
 	if (config.socket_path == "off")
 		config.socket_path.clear();
+	if (config.pods_log_dir == "off")
+		config.pods_log_dir.clear();
 	if (CLI::Option *file = app.get_config_ptr()) {
 		std::string path = file->count() ? file->as<std::string>() : kDefaultConfigPath;
 		if (!path.empty() && access(path.c_str(), R_OK) == 0)
@@ -250,6 +262,9 @@ std::vector<std::string> restart_only_changes(const DaemonConfig &running, const
 	check(running.metrics_listen != next.metrics_listen, "metrics-listen");
 	check(running.socket_path != next.socket_path, "socket");
 	check(running.socket_group != next.socket_group, "socket-group");
+	check(running.metrics_workload_label != next.metrics_workload_label,
+	      "metrics-workload-label");
+	check(running.pods_log_dir != next.pods_log_dir, "pods-log-dir");
 	return changed;
 }
 

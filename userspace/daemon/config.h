@@ -33,6 +33,8 @@ struct DaemonConfig {
 	std::string socket_group = kDefaultSocketGroup;
 	size_t store_capacity = 65536;
 	unsigned top_series = 20;
+	std::string metrics_workload_label = "none"; // none, unit or namespace
+	std::string pods_log_dir = "/var/log/pods";  // "" names no pods
 	QueryLimits limits;
 };
 

@@ -135,7 +135,7 @@ void print_hooks(const Tracer &tracer)
 		             "keepalive times are reported in jiffies");
 }
 
-std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_series)
+std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, const DaemonConfig &config)
 {
 	MetricsSources sources;
 	sources.version = RSTWATCH_VERSION;
@@ -145,7 +145,9 @@ std::unique_ptr<ResetMetrics> make_metrics(const Tracer &tracer, unsigned top_se
 	sources.hooks = tracer.hooks();
 	sources.missing_hooks = tracer.missing_hooks();
 	sources.program_stats = [&tracer] { return tracer.program_stats(); };
-	return std::make_unique<ResetMetrics>(std::move(sources), top_series);
+	return std::make_unique<ResetMetrics>(
+	    std::move(sources), config.top_series,
+	    parse_workload_label(config.metrics_workload_label).value_or(WorkloadLabel::None));
 }
 
 } // namespace
@@ -191,7 +193,7 @@ void Daemon::start(State &state)
 	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config(),
 	                             config_.hostname};
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
-	state.metrics = make_metrics(tracer, config_.top_series);
+	state.metrics = make_metrics(tracer, config_);
 	try {
 		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd());
 	} catch (const Error &e) {
@@ -199,8 +201,9 @@ void Daemon::start(State &state)
 		             ": resets handled in softirq or timers on sockets a process holds are "
 		             "attributed only to their listener's owner, or not at all");
 	}
-	state.pipeline = std::make_unique<EventPipeline>(state.output, state.store, *state.metrics,
-	                                                 cgroup2_mount(), state.owners.get());
+	state.pipeline = std::make_unique<EventPipeline>(
+	    state.output, state.store, *state.metrics,
+	    WorkloadSources{cgroup2_mount(), config_.pods_log_dir}, state.owners.get());
 	state.pipeline->set_output({.json = config_.json, .quiet = config_.quiet});
 	tracer.set_record_handler([&pipeline = *state.pipeline](const void *data, size_t size) {
 		pipeline.add_record(data, size);
@@ -373,6 +376,8 @@ void Daemon::reload(State &state)
 	next.metrics_listen = config_.metrics_listen;
 	next.socket_path = config_.socket_path;
 	next.socket_group = config_.socket_group;
+	next.metrics_workload_label = config_.metrics_workload_label;
+	next.pods_log_dir = config_.pods_log_dir;
 
 	if (next.store_capacity != state.store.capacity())
 		state.store.set_capacity(next.store_capacity);

@@ -15,8 +15,8 @@ constexpr size_t kStdoutChunk = 128 * 1024;
 } // namespace
 
 EventPipeline::EventPipeline(const OutputContext &context, EventStore &store, ResetMetrics &metrics,
-                             std::string cgroup_root, OwnerLookup *owners)
-    : context_(context), store_(store), metrics_(metrics), enricher_(std::move(cgroup_root)),
+                             WorkloadSources workload, OwnerLookup *owners)
+    : context_(context), store_(store), metrics_(metrics), enricher_(std::move(workload)),
       owners_(owners, kOwnerHold)
 {
 	batch_.reserve(kMaxBatch);

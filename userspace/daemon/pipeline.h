@@ -44,10 +44,10 @@ public:
 	// How long an event waits for what names its owner.
 	static constexpr std::chrono::milliseconds kOwnerHold{100};
 
-	// `cgroup_root` is the cgroup2 mount ("" resolves no cgroups);
-	// `owners` may be null (pending owners then stay unresolved).
+	// `workload` says where cgroups and pod names are read ({} reads
+	// none); `owners` may be null (pending owners then stay unresolved).
 	EventPipeline(const OutputContext &context, EventStore &store, ResetMetrics &metrics,
-	              std::string cgroup_root, OwnerLookup *owners = nullptr);
+	              WorkloadSources workload, OwnerLookup *owners = nullptr);
 
 	void set_output(const Output &output) { output_ = output; }
 	void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace rstwatch::test
@@ -66,6 +67,24 @@ std::optional<double> metric(const std::string &scrape, const std::string &serie
 			return std::stod(line.substr(series.size() + 1));
 	}
 	return std::nullopt;
+}
+
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> lines;
+	std::istringstream stream(text);
+	for (std::string line; std::getline(stream, line);)
+		lines.push_back(line);
+	return lines;
+}
+
+std::vector<std::string> columns(const std::string &line)
+{
+	std::vector<std::string> out;
+	std::istringstream stream(line);
+	for (std::string column; stream >> column;)
+		out.push_back(column);
+	return out;
 }
 
 size_t series_count(const std::string &scrape)
@@ -194,9 +213,15 @@ CommandResult OperatorDaemon::rstwatch(const std::vector<std::string> &args,
 	return run_command(argv);
 }
 
-pid_t refused_connects(const std::string &comm, uint16_t port, int count)
+pid_t refused_connects(const std::string &comm, uint16_t port, int count, const std::string &cgroup)
 {
-	Child client(comm, [port, count](const Channel &channel) {
+	Child client(comm, [port, count, &cgroup](const Channel &channel) {
+		if (!cgroup.empty()) {
+			std::ofstream procs(cgroup + "/cgroup.procs");
+			procs << getpid() << std::endl;
+			if (!procs)
+				throw std::runtime_error("cannot join cgroup " + cgroup);
+		}
 		uint32_t refused = 0;
 		for (int i = 0; i < count; i++) {
 			uint16_t client_port = 0;

@@ -31,6 +31,10 @@ std::string rstwatch_client_path();
 std::optional<double> metric(const std::string &scrape, const std::string &series);
 // Number of sample lines (series) in a scrape.
 size_t series_count(const std::string &scrape);
+// A command's output split into lines, and a table row into its
+// whitespace-separated columns.
+std::vector<std::string> lines_of(const std::string &text);
+std::vector<std::string> columns(const std::string &line);
 
 class OperatorDaemon
 {
@@ -91,9 +95,11 @@ private:
 
 // A process named `comm` connects `count` times to `port` on 127.0.0.1,
 // where the test holds a socket bound but not listening: each connect is
-// refused with a reset (sent: refused, received: peer_refused). Returns
-// the process id once it has exited.
-pid_t refused_connects(const std::string &comm, uint16_t port, int count);
+// refused with a reset (sent: refused, received: peer_refused). With a
+// `cgroup` (a cgroup v2 directory) the process joins it first, so its
+// sockets belong to it. Returns the process id once it has exited.
+pid_t refused_connects(const std::string &comm, uint16_t port, int count,
+                       const std::string &cgroup = "");
 
 // A command running alongside the test (rstwatch follow), its stdout read
 // line by line; killed when the object goes.

@@ -33,6 +33,10 @@ public:
 	}
 	EventBuilder &flags(uint32_t flags) { return set(&rstwatch_event::flags, flags); }
 	EventBuilder &cause(uint8_t cause) { return set(&rstwatch_event::cause, cause); }
+	EventBuilder &netns(uint32_t netns) { return set(&rstwatch_event::netns, netns); }
+	// The socket's cgroup as the CgroupCache resolved it; the caller keeps
+	// it alive, as the cache does.
+	EventBuilder &cgroup(const CgroupInfo *cgroup) { return set(&ResetEvent::cgroup, cgroup); }
 	// An IPv4 address ("10.0.0.2") makes an IPv4 event; IPv6 text ("::1",
 	// "::ffff:10.0.0.2" as a dual-stack socket reports IPv4) an IPv6 one.
 	EventBuilder &local(const std::string &address, uint16_t port)
@@ -110,6 +114,8 @@ struct RefusedConnect {
 	uint16_t local_port = 8080;
 	std::string remote = "127.0.0.1";
 	uint16_t remote_port = 40000;
+	uint32_t netns = 0;
+	const CgroupInfo *cgroup = nullptr;
 };
 
 // A refused connect seen from either end: the SYN answered for no socket
@@ -125,7 +131,9 @@ inline ResetEvent refused_connect_event(const RefusedConnect &connect)
 	    .direction(connect.direction)
 	    .kernel_reason(RSTWATCH_REASON_UNAVAILABLE)
 	    .local(connect.local, connect.local_port)
-	    .remote(connect.remote, connect.remote_port);
+	    .remote(connect.remote, connect.remote_port)
+	    .netns(connect.netns)
+	    .cgroup(connect.cgroup);
 	if (connect.direction == RSTWATCH_DIR_SENT)
 		builder.flags(RSTWATCH_F_HAS_SKB | RSTWATCH_F_REPLY_TO_SYN)
 		    .cause(RSTWATCH_CAUSE_REFUSED);

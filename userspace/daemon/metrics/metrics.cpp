@@ -69,7 +69,7 @@ CommKey comm_key(const char (&comm)[RSTWATCH_COMM_LEN])
 
 } // namespace
 
-ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
+ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series, WorkloadLabel workload)
     : registry_(std::make_shared<prometheus::Registry>()),
       kernel_(std::make_shared<KernelSeries>(sources.kernel_counters, sources.reason_names,
                                              sources.kernel_has_reasons)),
@@ -121,6 +121,8 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series)
 		by_remote_port_[direction] = std::make_unique<TopSeries<uint16_t>>(
 		    by_remote_port, fixed, "remote_port", port_label, top_series);
 	}
+	if (workload != WorkloadLabel::None)
+		by_workload_ = std::make_unique<WorkloadSeries>(registry, workload, top_series);
 
 	idle_seconds_ = &prometheus::BuildHistogram()
 	                     .Name("rstwatch_received_reset_idle_seconds")
@@ -223,6 +225,8 @@ void ResetMetrics::observe(const ResetEvent &event)
 		by_port_[direction]->increment(service.port);
 	else
 		by_remote_port_[direction]->increment(service.port);
+	if (by_workload_)
+		by_workload_->observe(event);
 	// Socket fields are only read for full sockets (not TIME_WAIT, not
 	// resets sent for no socket).
 	if (raw.flags & RSTWATCH_F_FULL_SOCKET) {
@@ -240,6 +244,8 @@ void ResetMetrics::decay()
 		by_port_[direction]->decay();
 		by_remote_port_[direction]->decay();
 	}
+	if (by_workload_)
+		by_workload_->decay();
 }
 
 void ResetMetrics::set_top_series(unsigned top_series)
@@ -249,6 +255,8 @@ void ResetMetrics::set_top_series(unsigned top_series)
 		by_port_[direction]->set_limit(top_series);
 		by_remote_port_[direction]->set_limit(top_series);
 	}
+	if (by_workload_)
+		by_workload_->set_limit(top_series);
 }
 
 void ResetMetrics::client_dropped(std::string_view reason)

@@ -11,6 +11,7 @@
 
 #include "core/reset_event.h"
 #include "daemon/metrics/top_series.h"
+#include "daemon/metrics/workload_series.h"
 #include "loader/tracer_types.h"
 
 #include <prometheus/collectable.h>
@@ -58,7 +59,9 @@ struct MetricsSources {
 class ResetMetrics
 {
 public:
-	ResetMetrics(MetricsSources sources, unsigned top_series);
+	// `workload` adds rstwatch_resets_by_workload_total with that label.
+	ResetMetrics(MetricsSources sources, unsigned top_series,
+	             WorkloadLabel workload = WorkloadLabel::None);
 	~ResetMetrics();
 	ResetMetrics(const ResetMetrics &) = delete;
 	ResetMetrics &operator=(const ResetMetrics &) = delete;
@@ -93,6 +96,7 @@ private:
 	std::array<prometheus::Counter *, 2> unattributed_{};
 	std::array<std::unique_ptr<TopSeries<uint16_t>>, 2> by_port_;
 	std::array<std::unique_ptr<TopSeries<uint16_t>>, 2> by_remote_port_;
+	std::unique_ptr<WorkloadSeries> by_workload_; // null without the option
 	prometheus::Histogram *idle_seconds_;
 	std::array<prometheus::Histogram *, 2> unread_bytes_{};
 	std::map<std::string, prometheus::Counter *, std::less<>> clients_dropped_;

@@ -132,5 +132,6 @@ template <typename Key, typename Hash> void TopSeries<Key, Hash>::set_limit(unsi
 
 template class TopSeries<CommKey, CommKeyHash>;
 template class TopSeries<uint16_t>;
+template class TopSeries<std::string_view>;
 
 } // namespace rstwatch

@@ -26,8 +26,10 @@ namespace rstwatch
 // then gives its slot up (its series goes stale; the counts it had stay in
 // Prometheus' history). Recent counts halve on every decay(), so a process
 // that was busy yesterday does not hold a slot forever.
-// Its members are defined and instantiated in top_series.cpp, for CommKey and
-// uint16_t only: a new key type needs an instantiation there.
+// Its members are defined and instantiated in top_series.cpp, for CommKey,
+// uint16_t and std::string_view only: a new key type needs an instantiation
+// there. A view key must outlive the series (workload_series.h says why its
+// do).
 template <typename Key, typename Hash = std::hash<Key>> class TopSeries
 {
 public:

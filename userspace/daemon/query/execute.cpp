@@ -9,6 +9,50 @@
 namespace rstwatch::query
 {
 
+namespace
+{
+
+// The key of a workload group. Pods are grouped by uid, so a pod whose
+// names became known halfway through is still one group.
+std::string workload_key(GroupBy by, const ResetEvent &event)
+{
+	const CgroupInfo *cgroup = event.cgroup;
+	switch (by) {
+	case GroupBy::Unit:
+		return cgroup && !cgroup->unit.empty() ? cgroup->unit : "(no unit)";
+	case GroupBy::Container:
+		return cgroup && !cgroup->container.empty() ? cgroup->container : "(no container)";
+	case GroupBy::Pod:
+		return cgroup && !cgroup->pod_uid.empty() ? cgroup->pod_uid : "(no pod)";
+	default:
+		return std::to_string(event.raw.netns);
+	}
+}
+
+void set_workload_parts(TopGroup &group, GroupBy by, const ResetEvent &event)
+{
+	static const CgroupInfo kNone;
+	const CgroupInfo &cgroup = event.cgroup ? *event.cgroup : kNone;
+	switch (by) {
+	case GroupBy::Unit:
+		group.systemd_unit = cgroup.unit;
+		break;
+	case GroupBy::Container:
+		group.container_id = cgroup.container;
+		break;
+	case GroupBy::Pod:
+		group.pod_uid = cgroup.pod_uid;
+		group.pod_namespace = cgroup.pod_namespace;
+		group.pod_name = cgroup.pod_name;
+		break;
+	default:
+		group.netns = event.raw.netns;
+		break;
+	}
+}
+
+} // namespace
+
 std::vector<const ResetEvent *> select_recent(const EventStore &store, const EventFilter &filter,
                                               size_t limit,
                                               const rstwatch_classify_config &classify)
@@ -58,6 +102,9 @@ TopResult aggregate_top(const EventStore &store, const EventFilter &filter, Grou
 		case GroupBy::Cause:
 			key = cause_name(cause);
 			break;
+		default:
+			key = workload_key(by, event);
+			break;
 		}
 		auto [it, inserted] = groups.try_emplace(key);
 		TopGroup &group = it->second;
@@ -82,7 +129,14 @@ TopResult aggregate_top(const EventStore &store, const EventFilter &filter, Grou
 			case GroupBy::Cause:
 				group.cause = cause;
 				break;
+			default:
+				set_workload_parts(group, by, event);
+				break;
 			}
+		} else if (by == GroupBy::Pod && group.pod_name->empty() && event.cgroup &&
+		           !event.cgroup->pod_name.empty()) {
+			// Any event of the pod that has its names gives them.
+			set_workload_parts(group, by, event);
 		}
 		group.count++;
 		(raw.direction == RSTWATCH_DIR_SENT ? group.sent : group.received)++;
@@ -92,8 +146,12 @@ TopResult aggregate_top(const EventStore &store, const EventFilter &filter, Grou
 	});
 	result.group_count = groups.size();
 	result.groups.reserve(groups.size());
-	for (auto &[key, group] : groups)
+	for (auto &[key, group] : groups) {
+		// A named pod is shown by its names; its uid stays in pod_uid.
+		if (group.pod_name && !group.pod_name->empty())
+			group.key = *group.pod_namespace + "/" + *group.pod_name;
 		result.groups.push_back(std::move(group));
+	}
 	std::sort(result.groups.begin(), result.groups.end(),
 	          [](const TopGroup &a, const TopGroup &b) {
 		          if (a.count != b.count)

@@ -37,6 +37,14 @@ struct TopGroup {
 	std::optional<uint16_t> local_port;
 	std::optional<std::string> remote_address;
 	std::optional<Cause> cause;
+	// The workload groups' parts: "" when the group is of resets with no
+	// unit, container or pod.
+	std::optional<std::string> systemd_unit;
+	std::optional<std::string> container_id;
+	std::optional<std::string> pod_namespace;
+	std::optional<std::string> pod_name;
+	std::optional<std::string> pod_uid;
+	std::optional<uint32_t> netns;
 };
 
 struct TopResult {

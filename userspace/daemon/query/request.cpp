@@ -52,6 +52,10 @@ constexpr std::pair<GroupBy, std::string_view> kGroupBy[] = {
     {GroupBy::Process, wire::group_by::kProcess},
     {GroupBy::LocalPort, wire::group_by::kLocalPort},
     {GroupBy::Cause, wire::group_by::kCause},
+    {GroupBy::Unit, wire::group_by::kUnit},
+    {GroupBy::Container, wire::group_by::kContainer},
+    {GroupBy::Pod, wire::group_by::kPod},
+    {GroupBy::Netns, wire::group_by::kNetns},
 };
 
 constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
@@ -187,6 +191,17 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 		if (!filter.address)
 			return bad("address " + echoed(text) +
 			           " is not an IPv4 or IPv6 address or prefix");
+	} else if (field == wire::field::kNetns) {
+		if (auto error =
+		        read_uint(value, field, 1, std::numeric_limits<uint32_t>::max(), number))
+			return error;
+		filter.workload.netns = static_cast<uint32_t>(number);
+	} else if (is_workload_field(field)) {
+		if (auto error = read_string(value, field, text))
+			return error;
+		std::string shown = echoed(text);
+		if (auto problem = set_workload_filter(field, std::move(text), filter.workload))
+			return bad(*problem + ", not " + shown);
 	}
 	return std::nullopt;
 }
@@ -233,8 +248,8 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 				return *error;
 			std::optional<GroupBy> by = parse_group_by(text);
 			if (!by)
-				return bad("by must be remote_address, process, local_port or "
-				           "cause, not " +
+				return bad("by must be remote_address, process, local_port, "
+				           "cause, unit, container, pod or netns, not " +
 				           echoed(text));
 			out.by = *by;
 		} else if (spec->id && field == wire::field::kId) {
@@ -377,7 +392,7 @@ bool EventFilter::matches(const ResetEvent &event, const rstwatch_classify_confi
 		return false;
 	if (cause && classify_cause(raw, classify) != *cause)
 		return false;
-	return true;
+	return workload.matches(event);
 }
 
 ParseResult parse_request(std::string_view line, int64_t now_ns)

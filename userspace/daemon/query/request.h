@@ -6,6 +6,7 @@
 
 #include "core/classifier.h"
 #include "core/reset_event.h"
+#include "daemon/query/workload_filter.h"
 
 #include <array>
 #include <cstddef>
@@ -26,7 +27,7 @@ inline constexpr size_t kDefaultTopLimit = 10;
 inline constexpr size_t kMaxTopLimit = 1000;
 
 enum class Command { Recent, Top, Stats, Follow, Explain };
-enum class GroupBy { RemoteAddress, Process, LocalPort, Cause };
+enum class GroupBy { RemoteAddress, Process, LocalPort, Cause, Unit, Container, Pod, Netns };
 
 std::string_view command_name(Command command);
 std::string_view group_by_name(GroupBy by);
@@ -53,6 +54,7 @@ struct EventFilter {
 	std::optional<uint16_t> local_port;
 	std::optional<uint16_t> remote_port;
 	std::optional<AddressPrefix> address; // either end
+	WorkloadFilter workload;
 
 	// Causes are compared as classify_cause() decides them, which is what
 	// every output shows as "cause".

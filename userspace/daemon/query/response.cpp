@@ -91,6 +91,17 @@ json top_to_json(const TopResult &result)
 			row["remote_address"] = *group.remote_address;
 		if (group.cause)
 			row["cause"] = cause_name(*group.cause);
+		// Named like the event fields; "" for the group of resets with none.
+		for (const auto &[name, part] : {std::pair{"systemd_unit", &group.systemd_unit},
+		                                 std::pair{"container_id", &group.container_id},
+		                                 std::pair{"pod_namespace", &group.pod_namespace},
+		                                 std::pair{"pod_name", &group.pod_name},
+		                                 std::pair{"pod_uid", &group.pod_uid}}) {
+			if (*part)
+				row[name] = **part;
+		}
+		if (group.netns)
+			row["netns"] = *group.netns;
 		groups.push_back(std::move(row));
 	}
 	body["groups"] = std::move(groups);
