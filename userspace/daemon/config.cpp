@@ -105,8 +105,8 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	    ->check(CLI::Range(0u, 100u))
 	    ->capture_default_str();
 	app.add_option("--socket", config.socket_path,
-	               "Unix socket that rstwatch queries (off: none); its directory is created "
-	               "0750 when missing")
+	               "Unix socket that rstwatch queries (off: none); its directory, not its "
+	               "parents, is created 0750 when missing")
 	    ->envname("RSTWATCH_SOCKET")
 	    ->check(check_socket_path)
 	    ->capture_default_str();
