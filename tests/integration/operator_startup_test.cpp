@@ -1,6 +1,6 @@
 // rstwatchd's startup against the real system: what it cannot have (a busy
 // metrics port, a socket directory without its parent) is one line naming
-// it.
+// it, and what is optional (the TTL hook without CAP_NET_ADMIN) is a warning.
 #include "support/daemon_process.h"
 #include "support/operator_fixture.h"
 
@@ -18,6 +18,8 @@ namespace rstwatch::test
 {
 namespace
 {
+
+using nlohmann::json;
 
 class OperatorStartup : public OperatorTest
 {
@@ -55,6 +57,32 @@ TEST_F(OperatorStartup, SocketDirectoryIsMadeOnlyUnderAnExistingParent)
 	};
 	EXPECT_NE(stat(missing.c_str(), &info), 0) << "no directory tree was made";
 	rmdir(pattern);
+}
+
+TEST_F(OperatorStartup, TtlTrackingWithoutNetAdminGoesOnWithoutTheHook)
+{
+	OperatorDaemon daemon("startup-ttl");
+	ASSERT_TRUE(daemon.start(
+	    {.args = {"--ttl-tracking"},
+	     .prefix = {"/usr/bin/setpriv", "--bounding-set=-net_admin", "--inh-caps=-all", "--"}}))
+	    << daemon.error();
+	EXPECT_NE(daemon.stderr_text().find("warning: cgroup_skb/ingress missing: loading a "
+	                                    "cgroup_skb program needs CAP_NET_ADMIN"),
+	          std::string::npos)
+	    << daemon.stderr_text();
+	CommandResult stats = daemon.rstwatch({"stats", "--json"});
+	ASSERT_EQ(stats.exit_code, 0) << stats.err;
+	json hooks = json::parse(stats.out)["hooks"];
+	for (const json &hook : hooks)
+		EXPECT_EQ(hook["tracepoint"].get<std::string>().find("cgroup_skb"),
+		          std::string::npos);
+	EXPECT_FALSE(hooks.empty());
+	uint16_t port = 0;
+	int bound = bound_socket(AF_INET, port);
+	refused_connects("ops-ttl", port, 1);
+	close(bound);
+	EXPECT_EQ(daemon.query_events({"--local-port", std::to_string(port)}, 1).size(), 1u);
+	EXPECT_EQ(daemon.stop().exit_code, 0);
 }
 
 } // namespace

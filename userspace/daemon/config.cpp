@@ -78,7 +78,8 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	app.add_flag("--ttl-tracking,!--no-ttl-tracking", config.tracer.ttl_tracking,
 	             "Attach the per-packet cgroup_skb hook that keeps each flow's TTL, the "
 	             "evidence for middlebox_injected; off by default: it runs for every "
-	             "packet of every flow (docs/benchmarks.md gives its cost)");
+	             "packet of every flow (docs/benchmarks.md gives its cost); needs "
+	             "CAP_NET_ADMIN, without which rstwatchd warns and runs without it");
 	app.add_flag("--ttl-every-segment", config.tracer.ttl_every_segment,
 	             "With --ttl-tracking: keep the TTL of every segment, not only of "
 	             "SYN-ACKs and resets (a baseline for accepted sockets too, at a higher "
@@ -154,7 +155,8 @@ ConfigOutcome load_config(const std::vector<std::string> &args)
 	CLI::App app{"rstwatchd: tells who sent each TCP reset on this host, and why.\n"
 	             "Loads CO-RE eBPF programs on the kernel's reset and close paths, prints one "
 	             "line per reset sent or received, serves Prometheus metrics and answers "
-	             "rstwatch queries (needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)."};
+	             "rstwatch queries (needs root, or CAP_BPF and CAP_PERFMON; CAP_NET_ADMIN for "
+	             "--ttl-tracking)."};
 	define_options(app, config);
 
 	std::vector<const char *> argv;
