@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <sys/un.h>
 
+#include <fstream>
 #include <sstream>
 
 namespace rstwatch
@@ -12,6 +13,10 @@ namespace rstwatch
 
 namespace
 {
+
+// A config file is a few dozen lines; past this, lines are not checked one
+// by one (the file as a whole still is).
+constexpr size_t kMaxConfigLines = 10000;
 
 std::string check_ring_buffer_bytes(const std::string &text)
 {
@@ -146,6 +151,41 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	             "Print libbpf's debug output and the verifier log");
 }
 
+// CLI11 reports a bad setting in the config file without its line: each line
+// is parsed again alone, with the same options, and the first that fails on
+// its own is named. "" when none does (the error is then elsewhere: the
+// command line, the environment, or lines that only fail together).
+std::string first_bad_config_line(const std::string &path)
+{
+	std::ifstream file(path);
+	if (!file)
+		return "";
+	DaemonConfig scratch;
+	CLI::App app;
+	define_options(app, scratch);
+	// Only the line: no other config file, and no environment, whose own
+	// errors would otherwise be pinned on the first line.
+	app.set_config();
+	for (CLI::Option *option : app.get_options())
+		option->envname("");
+	std::string line;
+	for (size_t number = 1; number <= kMaxConfigLines && std::getline(file, line); number++) {
+		std::string content = CLI::detail::trim_copy(line);
+		if (content.empty() || content.front() == '#' || content.front() == ';')
+			continue;
+		app.clear();
+		std::istringstream one(line + "\n");
+		try {
+			app.parse_from_stream(one);
+		} catch (const CLI::ParseError &e) {
+			if (e.get_exit_code() != 0)
+				return "config file " + path + " line " + std::to_string(number) +
+				       ": " + e.what();
+		}
+	}
+	return "";
+}
+
 } // namespace
 
 ConfigOutcome load_config(const std::vector<std::string> &args)
@@ -173,14 +213,14 @@ ConfigOutcome load_config(const std::vector<std::string> &args)
 			outcome.message = out.str();
 		} else {
 			std::string message = e.what();
-			if (dynamic_cast<const CLI::ConfigError *>(&e) ||
-			    dynamic_cast<const CLI::FileError *>(&e)) {
-				CLI::Option *file = app.get_config_ptr();
-				std::string path = file && file->count()
-				                       ? file->as<std::string>()
-				                       : std::string(kDefaultConfigPath);
+			CLI::Option *file = app.get_config_ptr();
+			std::string path = file && file->count() ? file->as<std::string>()
+			                                         : std::string(kDefaultConfigPath);
+			if (std::string line = first_bad_config_line(path); !line.empty())
+				message = line;
+			else if (dynamic_cast<const CLI::ConfigError *>(&e) ||
+			         dynamic_cast<const CLI::FileError *>(&e))
 				message = "config file " + path + ": " + message;
-			}
 			outcome.message = message;
 		}
 		return outcome;
