@@ -26,15 +26,6 @@ constexpr gid_t kGroupId = 65534;
 constexpr const char *kReadTimeoutMs = "1000";
 constexpr const char *kWriteTimeoutMs = "1000";
 
-std::vector<std::string> lines_of(const std::string &text)
-{
-	std::vector<std::string> lines;
-	std::istringstream stream(text);
-	for (std::string line; std::getline(stream, line);)
-		lines.push_back(line);
-	return lines;
-}
-
 std::vector<std::string> columns(const std::string &line)
 {
 	std::vector<std::string> out;

@@ -56,7 +56,9 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	command.add_option("--local-port", filters.local_port, "This local port");
 	command.add_option("--remote-port", filters.remote_port, "This remote port");
 	command.add_option("--address", filters.address,
-	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+	                   "Either end is this address or in this prefix (10.0.0.0/8, ::1); with "
+	                   "a port as the tables print it, that end has the port too "
+	                   "(127.0.0.1:52779, [::1]:8080)");
 }
 
 const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",

@@ -78,6 +78,15 @@ size_t series_count(const std::string &scrape)
 	return count;
 }
 
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> lines;
+	std::istringstream stream(text);
+	for (std::string line; std::getline(stream, line);)
+		lines.push_back(line);
+	return lines;
+}
+
 OperatorDaemon::OperatorDaemon(const std::string &name)
 {
 	std::string pattern = "/tmp/rstwatch-" + name + "-XXXXXX";

@@ -31,6 +31,8 @@ std::string rstwatch_client_path();
 std::optional<double> metric(const std::string &scrape, const std::string &series);
 // Number of sample lines (series) in a scrape.
 size_t series_count(const std::string &scrape);
+// The lines of a command's output, without their newlines.
+std::vector<std::string> lines_of(const std::string &text);
 
 class OperatorDaemon
 {

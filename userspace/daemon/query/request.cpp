@@ -8,8 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -185,8 +183,10 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 			return error;
 		filter.address = AddressPrefix::parse(text);
 		if (!filter.address)
-			return bad("address " + echoed(text) +
-			           " is not an IPv4 or IPv6 address or prefix");
+			return bad(
+			    "address " + echoed(text) +
+			    " is not an IPv4 or IPv6 address or prefix, with or without a port "
+			    "(10.0.0.0/8, ::1, [::1]:8080, 127.0.0.1:52779)");
 	}
 	return std::nullopt;
 }
@@ -251,18 +251,6 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	return out;
 }
 
-bool address_bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned whole = bits / 8;
-	if (std::memcmp(a, b, whole) != 0)
-		return false;
-	unsigned rest = bits % 8;
-	if (rest == 0)
-		return true;
-	uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
-	return (a[whole] & mask) == (b[whole] & mask);
-}
-
 } // namespace
 
 std::string_view command_name(Command command)
@@ -299,56 +287,6 @@ std::string_view error_code_name(ErrorCode code)
 			return name;
 	}
 	return wire::error::kInternal;
-}
-
-std::optional<AddressPrefix> AddressPrefix::parse(std::string_view text)
-{
-	if (text.size() > INET6_ADDRSTRLEN + 4)
-		return std::nullopt;
-	std::string address(text);
-	std::optional<unsigned> bits;
-	if (size_t slash = address.find('/'); slash != std::string::npos) {
-		bits = parse_digits<unsigned>(std::string_view(address).substr(slash + 1));
-		if (!bits)
-			return std::nullopt;
-		address.resize(slash);
-	}
-	AddressPrefix prefix;
-	if (inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) == 1) {
-		prefix.v4 = true;
-		prefix.prefix_bits = bits.value_or(32);
-		if (prefix.prefix_bits > 32)
-			return std::nullopt;
-		return prefix;
-	}
-	if (inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) == 1) {
-		prefix.prefix_bits = bits.value_or(128);
-		if (prefix.prefix_bits > 128)
-			return std::nullopt;
-		// A v4-mapped address is the IPv4 host it maps.
-		if (is_v4_mapped(prefix.bytes.data()) && prefix.prefix_bits >= 96) {
-			std::array<uint8_t, 16> v4{};
-			std::memcpy(v4.data(), prefix.bytes.data() + 12, 4);
-			prefix.bytes = v4;
-			prefix.prefix_bits -= 96;
-			prefix.v4 = true;
-			return prefix;
-		}
-		prefix.v4 = false;
-		return prefix;
-	}
-	return std::nullopt;
-}
-
-bool AddressPrefix::matches(const rstwatch_event &event, bool local) const
-{
-	const uint8_t *address = local ? event.local_addr : event.remote_addr;
-	bool event_v4 = event.family == RSTWATCH_AF_INET || is_v4_mapped(address);
-	if (event_v4 != v4)
-		return false;
-	if (event_v4 && event.family == RSTWATCH_AF_INET6)
-		address += 12;
-	return address_bits_match(address, bytes.data(), prefix_bits);
 }
 
 bool EventFilter::matches(const ResetEvent &event, const rstwatch_classify_config &classify) const
