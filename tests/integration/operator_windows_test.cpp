@@ -1,5 +1,6 @@
 // Query filters against the real rstwatchd and client: the forms the tables
-// print are accepted back as filters.
+// print are accepted back as filters, what cannot be asked is refused, and
+// explain says what the kernel could not read.
 #include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,44 @@ TEST_F(OperatorWindows, AddressTakesTheFormsTheTablesPrint)
 	EXPECT_TRUE(v6_port.out.empty()) << "the resets were over IPv4: " << v6_port.out;
 	CommandResult bad = daemon_->rstwatch({"recent", "--address", "127.0.0.1:99999"});
 	EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+TEST_F(OperatorWindows, ZeroLimitAndNegativeIdAreRefused)
+{
+	CommandResult zero = daemon_->rstwatch({"recent", "-n", "0"});
+	EXPECT_EQ(zero.exit_code, 2) << zero.err;
+	EXPECT_NE(zero.err.find("limit out of range (1..10000): 0"), std::string::npos) << zero.err;
+	CommandResult negative = daemon_->rstwatch({"explain", "-1"});
+	EXPECT_EQ(negative.exit_code, 2) << negative.err;
+	EXPECT_NE(negative.err.find("must be a whole number"), std::string::npos) << negative.err;
+	EXPECT_EQ(negative.err.find("18446744073709551615"), std::string::npos) << negative.err;
+}
+
+TEST_F(OperatorWindows, ExplainSaysUnknownWhereTheKernelReadNothing)
+{
+	uint16_t port = refused_port("opw-explain", 1);
+	auto sent =
+	    daemon_->query_events({"--local-port", std::to_string(port), "--direction", "sent"}, 1);
+	auto received = daemon_->query_events(
+	    {"--remote-port", std::to_string(port), "--direction", "received"}, 1);
+	ASSERT_EQ(sent.size(), 1u);
+	ASSERT_EQ(received.size(), 1u);
+	// Refused: no socket at all.
+	CommandResult none =
+	    daemon_->rstwatch({"explain", std::to_string(sent[0]["id"].get<uint64_t>())});
+	ASSERT_EQ(none.exit_code, 0) << none.err;
+	EXPECT_NE(none.out.find("unread:      unknown (no socket)\n"), std::string::npos)
+	    << none.out;
+	EXPECT_NE(none.out.find("idle:        unknown (no socket)\n"), std::string::npos)
+	    << none.out;
+	EXPECT_EQ(none.out.find("0 bytes"), std::string::npos) << none.out;
+	// The connecting side: a full socket, but no handshake to be idle after.
+	CommandResult syn =
+	    daemon_->rstwatch({"explain", std::to_string(received[0]["id"].get<uint64_t>())});
+	EXPECT_NE(syn.out.find("unread:      0 bytes\n"), std::string::npos) << syn.out;
+	EXPECT_NE(syn.out.find("idle:        unknown (the handshake never completed)\n"),
+	          std::string::npos)
+	    << syn.out;
 }
 
 } // namespace

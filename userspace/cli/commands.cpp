@@ -42,12 +42,25 @@ void Filters::add_to(json &request) const
 namespace
 {
 
+// Event ids are unsigned 64-bit: without this, "-1" would wrap to the
+// largest id instead of being refused.
+const CLI::Validator kWholeNumber(
+    [](std::string &value) -> std::string {
+	    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+		    return "must be a whole number of 0 or more (an id from the ID column of "
+		           "recent), not " +
+		           value;
+	    return "";
+    },
+    "ID");
+
 void add_filter_options(CLI::App &command, Filters &filters)
 {
 	command.add_option("--since", filters.since,
 	                   "Only resets since: a duration back from now (90s, 5m, 1h30m, 2d), an "
 	                   "RFC 3339 time or Unix seconds");
-	command.add_option("--after-id", filters.after_id, "Only resets with a larger id");
+	command.add_option("--after-id", filters.after_id, "Only resets with a larger id")
+	    ->check(kWholeNumber);
 	command.add_option("--direction", filters.direction, "sent or received")
 	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
 	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
@@ -225,6 +238,16 @@ void print_line(const std::string &name, const std::string &value)
 	std::printf("%-12s %s\n", (name + ":").c_str(), value.c_str());
 }
 
+// Why an event has no tcp_sock fields.
+std::string unread_unknown_because(const json &event)
+{
+	if (!event.value("has_socket", false))
+		return "no socket";
+	if (event["state"] == "TIME_WAIT")
+		return "a TIME_WAIT socket";
+	return "not a full socket";
+}
+
 int run_explain(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
@@ -251,12 +274,23 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 		print_line("exiting", "yes, signal " + text(event["exit_signal"]));
 	print_line("state", text(event["state"]));
 	print_line("reason", text(event["kernel_reason"]));
-	print_line("unread", text(event["unread_bytes"]) + " bytes");
-	print_line("unsent", text(event["unsent_bytes"]) + " bytes");
+	// The kernel reads these from a full tcp_sock only; elsewhere the
+	// zeros in the JSON are not measurements.
+	const bool full = event.value("full_socket", false);
+	const std::string unknown = "unknown (" + unread_unknown_because(event) + ")";
+	print_line("unread", full ? text(event["unread_bytes"]) + " bytes" : unknown);
+	print_line("unsent", full ? text(event["unsent_bytes"]) + " bytes" : unknown);
 	if (event.value("linger_on", false))
 		print_line("linger", text(event["linger_seconds"]) + " s");
-	print_line("idle", "sent " + text(event["idle_since_send_ms"]) + " ms ago, received " +
-	                       text(event["idle_since_receive_ms"]) + " ms ago");
+	const std::string state = text(event["state"]);
+	if (!full)
+		print_line("idle", unknown);
+	else if (state == "SYN_SENT" || state == "SYN_RECV")
+		print_line("idle", "unknown (the handshake never completed)");
+	else
+		print_line("idle", "sent " + text(event["idle_since_send_ms"]) +
+		                       " ms ago, received " + text(event["idle_since_receive_ms"]) +
+		                       " ms ago");
 	if (!event["cgroup_path"].is_null() && !text(event["cgroup_path"]).empty())
 		print_line("cgroup", text(event["cgroup_path"]));
 	if (!event["peer_event_id"].is_null())
@@ -289,7 +323,7 @@ CommandLine::CommandLine()
 
 	recent_ = app_.add_subcommand(wire::command::kRecent, "The latest resets, oldest first");
 	add_filter_options(*recent_, filters_);
-	recent_->add_option("-n,--limit", limit_, "How many (default 100, at most 10000)");
+	recent_->add_option("-n,--limit", limit_, "How many: 1 to 10000 (default 100)");
 	top_ = app_.add_subcommand(wire::command::kTop,
 	                           "Who sends or gets the most resets: resets grouped and counted");
 	add_filter_options(*top_, filters_);
@@ -298,12 +332,14 @@ CommandLine::CommandLine()
 	        CLI::IsMember({wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",
 	                       wire::group_by::kLocalPort, "port", wire::group_by::kCause}))
 	    ->capture_default_str();
-	top_->add_option("-n,--limit", limit_, "How many groups (default 10)");
+	top_->add_option("-n,--limit", limit_, "How many groups: 1 to 1000 (default 10)");
 	stats_ = app_.add_subcommand(wire::command::kStats, "Totals and the daemon's state");
 	follow_ = app_.add_subcommand(wire::command::kFollow, "Print resets as they happen");
 	add_filter_options(*follow_, filters_);
 	explain_ = app_.add_subcommand(wire::command::kExplain, "Everything known about one reset");
-	explain_->add_option("id", id_, "The reset's id (first column of recent)")->required();
+	explain_->add_option("id", id_, "The reset's id (first column of recent)")
+	    ->required()
+	    ->check(kWholeNumber);
 }
 
 json CommandLine::request() const
@@ -314,8 +350,9 @@ json CommandLine::request() const
 		return {{wire::field::kCommand, wire::command::kExplain}, {wire::field::kId, id_}};
 	json request;
 	filters_.add_to(request);
+	// Given means sent, 0 included: the daemon says what the range is.
 	if (limit_)
-		request[wire::field::kLimit] = limit_;
+		request[wire::field::kLimit] = *limit_;
 	if (*recent_) {
 		request[wire::field::kCommand] = wire::command::kRecent;
 	} else if (*top_) {

@@ -58,7 +58,7 @@ private:
 	bool as_json_ = false;
 	int timeout_ms_ = 10000;
 	Filters filters_;
-	size_t limit_ = 0;
+	std::optional<size_t> limit_;
 	std::string by_;
 	uint64_t id_ = 0;
 	CLI::App *recent_ = nullptr;
