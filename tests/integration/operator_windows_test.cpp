@@ -1,6 +1,7 @@
-// Query filters against the real rstwatchd and client: the forms the tables
-// print are accepted back as filters, what cannot be asked is refused, and
-// explain says what the kernel could not read.
+// Query filters against the real rstwatchd and client: until bounds a
+// window, the forms the tables print are accepted back as filters, what
+// cannot be asked is refused, and explain says what the kernel could not
+// read.
 #include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,29 @@ protected:
 		return port;
 	}
 };
+
+TEST_F(OperatorWindows, UntilEndsTheWindow)
+{
+	uint16_t port = refused_port("opw-until", 2);
+	auto sent =
+	    daemon_->query_events({"--local-port", std::to_string(port), "--direction", "sent"}, 2);
+	ASSERT_EQ(sent.size(), 2u);
+	const std::string second = sent[1]["timestamp"];
+	ASSERT_NE(sent[0]["timestamp"], second);
+	CommandResult before = daemon_->rstwatch(
+	    {"recent", "--json", "--local-port", std::to_string(port), "--until", second});
+	ASSERT_EQ(before.exit_code, 0) << before.err;
+	std::vector<std::string> rows = lines_of(before.out);
+	ASSERT_EQ(rows.size(), 1u) << before.out;
+	EXPECT_EQ(json::parse(rows[0])["id"], sent[0]["id"]);
+	CommandResult top =
+	    daemon_->rstwatch({"top", "--json", "--by", "local_port", "--local-port",
+	                       std::to_string(port), "--since", "10m", "--until", second});
+	ASSERT_EQ(top.exit_code, 0) << top.err;
+	EXPECT_EQ(json::parse(top.out)["matched"], 1);
+	CommandResult follow = daemon_->rstwatch({"follow", "--until", "5m"});
+	EXPECT_EQ(follow.exit_code, 2) << follow.err;
+}
 
 TEST_F(OperatorWindows, AddressTakesTheFormsTheTablesPrint)
 {

@@ -105,5 +105,14 @@ TEST(CliRequests, ZeroLimitGoesOutAndNegativeIdsAreRefusedNotWrapped)
 	          R"({"command":"explain","id":18446744073709551615})");
 }
 
+TEST(CliRequests, UntilGoesOutForRecentAndTopOnly)
+{
+	EXPECT_EQ(request_for({"recent", "--since", "1h", "--until", "30m"}),
+	          R"({"command":"recent","since":"1h","until":"30m"})");
+	EXPECT_EQ(request_for({"top", "--until", "1795465500"}),
+	          R"({"by":"process","command":"top","until":1795465500})");
+	EXPECT_THROW(request_for({"follow", "--until", "5m"}), CLI::ParseError);
+}
+
 } // namespace
 } // namespace rstwatch::cli

@@ -16,15 +16,19 @@ using nlohmann::json;
 
 void Filters::add_to(json &request) const
 {
-	if (since) {
-		// Plain digits are Unix seconds; the daemon takes them as a
-		// number, durations and times as strings.
-		if (!since->empty() && since->size() <= 12 &&
-		    since->find_first_not_of("0123456789") == std::string::npos)
-			request[wire::field::kSince] = std::stoull(*since);
+	// Plain digits are Unix seconds; the daemon takes them as a number,
+	// durations and times as strings.
+	auto add_time = [&request](const char *field, const std::optional<std::string> &time) {
+		if (!time)
+			return;
+		if (!time->empty() && time->size() <= 12 &&
+		    time->find_first_not_of("0123456789") == std::string::npos)
+			request[field] = std::stoull(*time);
 		else
-			request[wire::field::kSince] = *since;
-	}
+			request[field] = *time;
+	};
+	add_time(wire::field::kSince, since);
+	add_time(wire::field::kUntil, until);
 	auto add_if_given = [&request](const char *field, const auto &value) {
 		if (value)
 			request[field] = *value;
@@ -72,6 +76,14 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	                   "Either end is this address or in this prefix (10.0.0.0/8, ::1); with "
 	                   "a port as the tables print it, that end has the port too "
 	                   "(127.0.0.1:52779, [::1]:8080)");
+}
+
+// --until: recent and top answer a window that ends; follow never does.
+void add_until_option(CLI::App &command, Filters &filters)
+{
+	command.add_option("--until", filters.until,
+	                   "Only resets before: a duration back from now, an RFC 3339 time or "
+	                   "Unix seconds");
 }
 
 const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",
@@ -323,10 +335,12 @@ CommandLine::CommandLine()
 
 	recent_ = app_.add_subcommand(wire::command::kRecent, "The latest resets, oldest first");
 	add_filter_options(*recent_, filters_);
+	add_until_option(*recent_, filters_);
 	recent_->add_option("-n,--limit", limit_, "How many: 1 to 10000 (default 100)");
 	top_ = app_.add_subcommand(wire::command::kTop,
 	                           "Who sends or gets the most resets: resets grouped and counted");
 	add_filter_options(*top_, filters_);
+	add_until_option(*top_, filters_);
 	top_->add_option("--by", by_, "process, remote_address, local_port or cause")
 	    ->check(
 	        CLI::IsMember({wire::group_by::kProcess, wire::group_by::kRemoteAddress, "remote",

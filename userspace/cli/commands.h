@@ -26,6 +26,7 @@ struct Filters {
 	std::optional<uint16_t> local_port;
 	std::optional<uint16_t> remote_port;
 	std::optional<std::string> address;
+	std::optional<std::string> until;
 
 	// Each filter given, under its protocol name.
 	void add_to(nlohmann::json &request) const;

@@ -40,8 +40,9 @@ inline constexpr char kComm[] = "comm";
 inline constexpr char kLocalPort[] = "local_port";
 inline constexpr char kRemotePort[] = "remote_port";
 inline constexpr char kAddress[] = "address";
-inline constexpr std::string_view kFilters[] = {kSince, kAfterId,   kDirection,  kCause,  kPid,
-                                                kComm,  kLocalPort, kRemotePort, kAddress};
+inline constexpr char kUntil[] = "until"; // recent and top only
+inline constexpr std::string_view kFilters[] = {kSince, kAfterId,   kDirection,  kCause,   kPid,
+                                                kComm,  kLocalPort, kRemotePort, kAddress, kUntil};
 } // namespace field
 
 // The values of "direction", in filters and in what the daemon reports.

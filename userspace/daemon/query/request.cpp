@@ -104,18 +104,23 @@ std::optional<RequestError> read_string(const json &value, std::string_view name
 	return std::nullopt;
 }
 
-std::optional<RequestError> read_since(const json &value, int64_t now_ns, int64_t &out)
+// A point in time: a duration back from `now_ns`, an RFC 3339 time or Unix
+// seconds; `name` is the field it came in.
+std::optional<RequestError> read_time(const json &value, std::string_view name, int64_t now_ns,
+                                      int64_t &out)
 {
+	const std::string field(name);
 	if (value.is_number_unsigned()) {
 		uint64_t seconds = value.get<uint64_t>();
 		if (seconds >
 		    static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / kNsPerSecond))
-			return bad("since out of range");
+			return bad(field + " out of range");
 		out = static_cast<int64_t>(seconds) * kNsPerSecond;
 		return std::nullopt;
 	}
 	if (!value.is_string())
-		return bad("since must be a duration (\"5m\"), an RFC 3339 time or Unix seconds");
+		return bad(field +
+		           " must be a duration (\"5m\"), an RFC 3339 time or Unix seconds");
 	std::string text = value.get<std::string>();
 	if (auto duration = parse_duration(text)) {
 		out = now_ns - *duration;
@@ -125,7 +130,7 @@ std::optional<RequestError> read_since(const json &value, int64_t now_ns, int64_
 		out = *time;
 		return std::nullopt;
 	}
-	return bad("since " + echoed(text) +
+	return bad(field + " " + echoed(text) +
 	           " is neither a duration (\"90s\", \"5m\", \"1h30m\", \"2d\") nor an RFC 3339 "
 	           "time (\"2026-11-23T20:25:00Z\")");
 }
@@ -135,11 +140,11 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 {
 	std::string text;
 	uint64_t number = 0;
-	if (field == wire::field::kSince) {
-		int64_t since = 0;
-		if (auto error = read_since(value, now_ns, since))
+	if (field == wire::field::kSince || field == wire::field::kUntil) {
+		int64_t time = 0;
+		if (auto error = read_time(value, field, now_ns, time))
 			return error;
-		filter.since_ns = since;
+		(field == wire::field::kSince ? filter.since_ns : filter.until_ns) = time;
 	} else if (field == wire::field::kAfterId) {
 		if (auto error =
 		        read_uint(value, field, 0, std::numeric_limits<uint64_t>::max(), number))
@@ -188,6 +193,17 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 			    " is not an IPv4 or IPv6 address or prefix, with or without a port "
 			    "(10.0.0.0/8, ::1, [::1]:8080, 127.0.0.1:52779)");
 	}
+	return std::nullopt;
+}
+
+// What no field can tell alone: the combinations a command refuses.
+std::optional<RequestError> check_combination(const Request &request)
+{
+	const EventFilter &filter = request.filter;
+	if (request.command == Command::Follow && filter.until_ns)
+		return bad("follow streams resets as they happen: until is for recent and top");
+	if (filter.since_ns && filter.until_ns && *filter.since_ns >= *filter.until_ns)
+		return bad("since must be before until");
 	return std::nullopt;
 }
 
@@ -248,6 +264,8 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	}
 	if (spec->id && !have_id)
 		return bad("explain needs the \"id\" of an event");
+	if (auto error = check_combination(out))
+		return *error;
 	return out;
 }
 
@@ -295,6 +313,8 @@ bool EventFilter::matches(const ResetEvent &event, const rstwatch_classify_confi
 	if (after_id && event.id <= *after_id)
 		return false;
 	if (since_ns && event.realtime_ns < *since_ns)
+		return false;
+	if (until_ns && event.realtime_ns >= *until_ns)
 		return false;
 	if (direction && raw.direction != *direction)
 		return false;

@@ -56,6 +56,7 @@ struct EventFilter {
 	std::optional<uint16_t> local_port;
 	std::optional<uint16_t> remote_port;
 	std::optional<AddressPrefix> address; // either end
+	std::optional<int64_t> until_ns;      // wall clock, exclusive
 
 	// Causes are compared as classify_cause() decides them, which is what
 	// every output shows as "cause".
