@@ -1,13 +1,16 @@
-// Query filters against the real rstwatchd and client: until bounds a
-// window, the forms the tables print are accepted back as filters, what
-// cannot be asked is refused, and explain says what the kernel could not
-// read.
+// Query filters against the real rstwatchd and client: follow replays the
+// window it is given, until bounds a window, the forms the tables print are
+// accepted back as filters, what cannot be asked is refused, and explain
+// says what the kernel could not read.
 #include "support/operator_fixture.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,6 +43,42 @@ protected:
 		return port;
 	}
 };
+
+TEST_F(OperatorWindows, FollowSinceReplaysTheWindowThenFollows)
+{
+	uint16_t port = refused_port("opw-backlog", 3);
+	BackgroundCommand follow({rstwatch_client_path(), "--socket", daemon_->socket_path(),
+	                          "follow", "--json", "--since", "10m", "--local-port",
+	                          std::to_string(port)});
+	uint64_t last_id = 0;
+	for (int i = 0; i < 3; i++) {
+		std::optional<std::string> line = follow.read_line();
+		ASSERT_TRUE(line) << "replayed " << i << " of 3 stored resets";
+		json event = json::parse(*line);
+		EXPECT_EQ(event["direction"], "sent");
+		EXPECT_EQ(event["local_port"], port);
+		EXPECT_GT(event["id"].get<uint64_t>(), last_id) << "oldest first";
+		last_id = event["id"];
+	}
+	// Then live, on the same port.
+	int bound = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in address{};
+	address.sin_family = AF_INET;
+	address.sin_port = htons(port);
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(bound, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0)
+	    << strerror(errno);
+	refused_connects("opw-live", port, 2);
+	close(bound);
+	for (int i = 0; i < 2; i++) {
+		std::optional<std::string> line = follow.read_line();
+		ASSERT_TRUE(line) << "followed " << i << " of 2 new resets";
+		json event = json::parse(*line);
+		EXPECT_GT(event["id"].get<uint64_t>(), last_id);
+		last_id = event["id"];
+	}
+	EXPECT_FALSE(follow.read_line(std::chrono::milliseconds(300))) << "each reset once";
+}
 
 TEST_F(OperatorWindows, UntilEndsTheWindow)
 {
