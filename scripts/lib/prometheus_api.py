@@ -14,6 +14,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+# Straight to loopback, whatever http_proxy the environment names.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -83,7 +86,7 @@ class PrometheusServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"prometheus exited with {self.process.returncode}")
             try:
-                with urllib.request.urlopen(self.base + "/-/ready", timeout=2) as reply:
+                with OPENER.open(self.base + "/-/ready", timeout=2) as reply:
                     return reply.status == 200
             except (urllib.error.URLError, ConnectionError):
                 return False
@@ -96,7 +99,7 @@ class PrometheusServer:
     def get(self, path, params):
         url = self.base + path + "?" + urllib.parse.urlencode(params, doseq=True)
         try:
-            with urllib.request.urlopen(url, timeout=10) as reply:
+            with OPENER.open(url, timeout=10) as reply:
                 return json.load(reply)
         except urllib.error.HTTPError as error:
             # A bad query is a 400 whose body still says why.
