@@ -25,7 +25,7 @@ runtime_repo_packages() { # BINARY..: package:arch owning each library, once
 }
 
 runtime_repo_create() {
-	local repo=$1 root=$2 package version in_root file
+	local repo=$1 root=$2 package version arch in_root file
 	shift 2
 	mkdir -p "$repo"
 	for package in $(ldd "$@" >/dev/null && runtime_repo_packages "$@"); do
@@ -33,7 +33,8 @@ runtime_repo_create() {
 		in_root=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${db:Status-Status} ${Version}' \
 			"$package" 2>/dev/null || true)
 		[ "$in_root" != "installed $version" ] || continue
-		file=/var/cache/apt/archives/${package%:*}_${version//:/%3a}_$(dpkg-query -W -f '${Architecture}' "$package").deb
+		arch=$(dpkg-query -W -f '${Architecture}' "$package")
+		file=/var/cache/apt/archives/${package}_${version//:/%3a}_$arch.deb
 		if [ -f "$file" ]; then
 			cp "$file" "$repo/"
 		else
