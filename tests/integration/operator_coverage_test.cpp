@@ -1,4 +1,4 @@
-// A store of 10 events after 28 resets: recent and top must say the window
+// A store of 10 events after 28 resets (14 before 6.10): recent and top must say the window
 // reaches past what the store holds, how many resets it lost and of which
 // causes, in the JSON and in the tables; a window inside the store says
 // nothing.
@@ -50,8 +50,15 @@ TEST_F(OperatorCoverage, AWindowPastTheStoreSaysWhatItLost)
 	// 14 refused connects: a sent and a received reset each.
 	refused_connects("opc-refused", port, 14);
 	close(bound);
-	const uint64_t events = events_seen(28);
-	ASSERT_GE(events, 28u);
+	// Before 6.10 the kernel reports no reset sent for no socket: only the
+	// received ones arrive (rstwatchd says so in rstwatch_probe_attached).
+	const bool no_socket_blind =
+	    metric(daemon_->scrape(), "rstwatch_probe_attached{hook=\"tcp:tcp_send_reset/"
+	                              "no_socket\",variant=\"none\"}")
+	        .has_value();
+	const uint64_t made = no_socket_blind ? 14 : 28;
+	const uint64_t events = events_seen(made);
+	ASSERT_GE(events, made);
 	const uint64_t forgotten = events - 10;
 
 	CommandResult top = daemon_->rstwatch({"top", "--json", "--since", "1h"});
@@ -69,7 +76,7 @@ TEST_F(OperatorCoverage, AWindowPastTheStoreSaysWhatItLost)
 	for (const auto &[cause, count] : coverage["older_by_cause"].items())
 		by_cause += count.get<uint64_t>();
 	EXPECT_EQ(by_cause, forgotten);
-	EXPECT_GE(coverage["older_by_cause"].value("refused", 0), 4) << coverage.dump();
+	EXPECT_GE(coverage["older_by_cause"].value("peer_refused", 0), 4) << coverage.dump();
 	const std::string note = "store covers since " +
 	                         coverage["oldest_timestamp"].get<std::string>() + " (id " +
 	                         std::to_string(forgotten + 1) + "); " + std::to_string(forgotten) +
