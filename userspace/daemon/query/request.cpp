@@ -3,7 +3,7 @@
 #include "core/owner.h"
 
 #include "common/wire.h"
-#include "daemon/query/digits.h"
+#include "common/digits.h"
 #include "daemon/query/time.h"
 
 #include <nlohmann/json.hpp>
