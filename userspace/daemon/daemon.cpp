@@ -195,7 +195,7 @@ void Daemon::start(State &state)
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	state.metrics = make_metrics(tracer, config_);
 	try {
-		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd());
+		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd(), tracer.hz());
 	} catch (const Error &e) {
 		log::warning(std::string(e.what()) +
 		             ": resets handled in softirq or timers on sockets a process holds are "

@@ -1,7 +1,8 @@
 // The daemon's OwnerLookup: socket inode -> the processes holding it, from a
 // BPF iter/task_file program run on demand (one pass over every process's
 // descriptors, filtered in the kernel to the inodes asked for), and the
-// listener owners the set_state hook records.
+// listener owners the set_state hook records. The same object walks the live
+// TCP sockets for the audit (bpf/audit.bpf.c), owners included.
 #pragma once
 
 #include "core/owner.h"
@@ -9,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 struct rstwatch_iter;
 
@@ -18,9 +20,10 @@ namespace rstwatch
 class SocketOwners final : public OwnerLookup
 {
 public:
-	// `listeners_fd` is the main object's "listeners" map. Loads the
-	// iterator; throws Error when the kernel refuses it.
-	explicit SocketOwners(int listeners_fd);
+	// `listeners_fd` is the main object's "listeners" map; `hz` is
+	// CONFIG_HZ (0: unknown), for the audit's times. Loads the iterators;
+	// throws Error when the kernel refuses them.
+	SocketOwners(int listeners_fd, unsigned hz);
 	~SocketOwners() override;
 	SocketOwners(const SocketOwners &) = delete;
 	SocketOwners &operator=(const SocketOwners &) = delete;
@@ -29,6 +32,10 @@ public:
 	std::optional<rstwatch_owner> listener(uint32_t netns, uint16_t port) override;
 	// The holders of every socket on the host.
 	void find_all_holders(HolderMap &out);
+	// One record per TCP socket a process holds and holding process, the
+	// holder as owner (group_live_sockets() merges them). Its own program
+	// and link: safe on another thread while find_holders() runs.
+	void read_live_sockets(std::vector<rstwatch_event> &out) const;
 
 private:
 	// One pass of the iterator; with `only_wanted`, only the inodes in
@@ -40,6 +47,7 @@ private:
 	};
 	std::unique_ptr<rstwatch_iter, SkeletonDeleter> skel_;
 	LinkPtr link_;
+	LinkPtr audit_link_;
 	int listeners_fd_;
 };
 
