@@ -20,6 +20,7 @@ inline constexpr char kTop[] = "top";
 inline constexpr char kStats[] = "stats";
 inline constexpr char kFollow[] = "follow";
 inline constexpr char kExplain[] = "explain";
+inline constexpr char kAudit[] = "audit";
 } // namespace command
 
 // The members of a request object.
@@ -50,6 +51,14 @@ inline constexpr char kNetns[] = "netns";
 inline constexpr std::string_view kFilters[] = {
     kSince,      kAfterId, kDirection, kCause,     kPid, kComm,      kLocalPort,
     kRemotePort, kAddress, kUnit,      kContainer, kPod, kNamespace, kNetns};
+// The filters audit takes: what a live socket has.
+inline constexpr std::string_view kSocketFilters[] = {kPid, kComm, kLocalPort, kRemotePort,
+                                                      kAddress};
+
+// audit
+inline constexpr char kIdleOverMs[] = "idle_over_ms";
+inline constexpr char kRisk[] = "risk";
+inline constexpr char kSummary[] = "summary";
 } // namespace field
 
 // The values of "direction", in filters and in what the daemon reports.
@@ -94,6 +103,8 @@ inline constexpr char kCode[] = "code";
 inline constexpr char kMessage[] = "message";
 inline constexpr char kCommand[] = "command";
 inline constexpr char kEvents[] = "events";
+inline constexpr char kRows[] = "rows";     // audit
+inline constexpr char kGroups[] = "groups"; // top, audit with summary
 } // namespace response
 
 } // namespace rstwatch::wire

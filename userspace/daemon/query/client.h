@@ -21,10 +21,18 @@ namespace rstwatch::query
 // to keep it busy, little enough that a large answer never sits in memory.
 inline constexpr size_t kOutputChunk = 64 * 1024;
 
+// Names a client across the wait for an answer made elsewhere (an audit):
+// the descriptor number may be reused meanwhile, the serial never is.
+struct ClientTicket {
+	int fd = -1;
+	uint64_t serial = 0;
+};
+
 struct Client {
 	using Clock = std::chrono::steady_clock;
 
 	UniqueFd fd;
+	uint64_t serial = 0;
 	uid_t uid = 0;
 	pid_t pid = 0;
 	std::string input;
@@ -39,13 +47,18 @@ struct Client {
 	bool follower = false;
 	EventFilter filter;
 	bool close_after_flush = false;
+	// An audit runs for this client off the event loop; its answer is
+	// delivered when it is done.
+	bool awaiting_audit = false;
 	bool dead = false;
 	Clock::time_point read_deadline{};
 	Clock::time_point last_progress{};
 	uint32_t interest = 0;
 
 	size_t unsent() const { return output.size() - sent; }
-	bool busy() const { return unsent() > 0 || recent_in_progress; }
+	bool writing() const { return unsent() > 0 || recent_in_progress; }
+	// Not read from until its answer is out.
+	bool busy() const { return writing() || awaiting_audit; }
 };
 
 } // namespace rstwatch::query
