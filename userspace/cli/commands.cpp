@@ -48,6 +48,17 @@ void Filters::add_to(json &request) const
 namespace
 {
 
+// The filters a live socket has too (audit takes only these).
+void add_socket_filter_options(CLI::App &command, Filters &filters)
+{
+	command.add_option("--pid", filters.pid, "Attributed to this process id");
+	command.add_option("--comm", filters.comm, "Attributed to this process name");
+	command.add_option("--local-port", filters.local_port, "This local port");
+	command.add_option("--remote-port", filters.remote_port, "This remote port");
+	command.add_option("--address", filters.address,
+	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+}
+
 void add_filter_options(CLI::App &command, Filters &filters)
 {
 	command.add_option("--since", filters.since,
@@ -57,12 +68,7 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	command.add_option("--direction", filters.direction, "sent or received")
 	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
 	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
-	command.add_option("--pid", filters.pid, "Attributed to this process id");
-	command.add_option("--comm", filters.comm, "Attributed to this process name");
-	command.add_option("--local-port", filters.local_port, "This local port");
-	command.add_option("--remote-port", filters.remote_port, "This remote port");
-	command.add_option("--address", filters.address,
-	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+	add_socket_filter_options(command, filters);
 	command.add_option("--unit", filters.unit,
 	                   "The socket's systemd unit (nginx.service; nginx means nginx.service)");
 	command.add_option("--container", filters.container,
@@ -359,6 +365,8 @@ CommandLine::CommandLine()
 	add_filter_options(*follow_, filters_);
 	explain_ = app_.add_subcommand(wire::command::kExplain, "Everything known about one reset");
 	explain_->add_option("id", id_, "The reset's id (first column of recent)")->required();
+	audit_ = add_audit_command(app_, audit_args_, limit_);
+	add_socket_filter_options(*audit_, filters_);
 }
 
 json CommandLine::request() const
@@ -371,7 +379,9 @@ json CommandLine::request() const
 	filters_.add_to(request);
 	if (limit_)
 		request[wire::field::kLimit] = limit_;
-	if (*recent_) {
+	if (*audit_) {
+		add_audit_fields(audit_args_, request);
+	} else if (*recent_) {
 		request[wire::field::kCommand] = wire::command::kRecent;
 	} else if (*top_) {
 		request[wire::field::kCommand] = wire::command::kTop;
@@ -395,6 +405,8 @@ int CommandLine::run(Connection &connection) const
 		return run_recent(connection, request, as_json_);
 	if (*top_)
 		return run_top(connection, request, as_json_);
+	if (*audit_)
+		return run_audit(connection, request, as_json_, audit_args_.summary);
 	return run_follow(connection, request, as_json_);
 }
 
