@@ -1,0 +1,382 @@
+// rstwatch audit without a kernel: the risk rules on sockets built by hand,
+// the records of several holders merged into one socket, the request and its
+// answer, the idle timeout read off the histogram, and the CLI's request.
+#include "cli/commands.h"
+#include "core/audit_risks.h"
+#include "core/live_socket.h"
+#include "daemon/query/audit.h"
+#include "daemon/query/request.h"
+#include "support/event_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace rstwatch
+{
+namespace
+{
+
+using nlohmann::json;
+
+// include/net/tcp_states.h
+constexpr uint8_t kEstablished = 1;
+constexpr uint8_t kSynSent = 2;
+constexpr uint8_t kCloseWait = 8;
+constexpr uint8_t kListen = 10;
+
+constexpr uint64_t kIdleOver = 2000;
+
+// A healthy connection held by `comm`: just exchanged data, no linger, no
+// keepalive, nothing unread; times in milliseconds (CONFIG_HZ known).
+rstwatch_event live_socket(uint8_t state, uint32_t pid = 42, const char *comm = "app",
+                           uint64_t inode = 1000)
+{
+	rstwatch_event raw =
+	    test::EventBuilder()
+	        .version(RSTWATCH_EVENT_VERSION)
+	        .state(state)
+	        .flags(RSTWATCH_F_HAS_SOCKET | RSTWATCH_F_FULL_SOCKET | RSTWATCH_F_HZ_KNOWN)
+	        .local("10.0.0.1", 8080)
+	        .remote("10.0.0.2", 40000)
+	        .owner(RSTWATCH_OWNER_SOCKET, pid, pid, comm)
+	        .raw();
+	raw.socket_inode = inode;
+	raw.netns = 4026531840u;
+	raw.keepalive_idle_seconds = 7200;
+	raw.keepalive_interval_seconds = 75;
+	raw.keepalive_count = 9;
+	return raw;
+}
+
+uint8_t risks_of(const rstwatch_event &raw, uint64_t idle_over_ms = kIdleOver)
+{
+	return socket_risks(raw, idle_over_ms);
+}
+
+TEST(AuditRisks, LingerZeroOnlyWhereCloseSendsAReset)
+{
+	rstwatch_event raw = live_socket(kEstablished);
+	raw.flags |= RSTWATCH_F_LINGER_ON;
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::LingerZero));
+	raw.state = kCloseWait;
+	EXPECT_TRUE(risks_of(raw) & risk_bit(Risk::LingerZero));
+	// A linger time, a listener and a connect in progress close quietly.
+	raw.state = kEstablished;
+	raw.linger_seconds = 5;
+	EXPECT_EQ(risks_of(raw), 0);
+	raw.linger_seconds = 0;
+	raw.state = kListen;
+	EXPECT_EQ(risks_of(raw), 0);
+	raw.state = kSynSent;
+	EXPECT_EQ(risks_of(raw), 0);
+}
+
+TEST(AuditRisks, UnreadDataCountsOnceNothingArrivedForASecond)
+{
+	rstwatch_event raw = live_socket(kEstablished);
+	raw.unread_bytes = 100;
+	raw.idle_since_receive_ms = kStuckAfterMs - 1;
+	EXPECT_EQ(risks_of(raw), 0) << "still arriving: its owner may be about to read";
+	raw.idle_since_receive_ms = kStuckAfterMs;
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::UnreadData));
+	raw.unread_bytes = 0;
+	EXPECT_EQ(risks_of(raw), 0);
+}
+
+TEST(AuditRisks, CloseWaitWithUnreadDataIsBothRisks)
+{
+	rstwatch_event raw = live_socket(kCloseWait);
+	raw.unread_bytes = 100;
+	raw.idle_since_receive_ms = 1500;
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::UnreadData) | risk_bit(Risk::PeerClosed));
+	raw.idle_since_receive_ms = 999;
+	EXPECT_EQ(risks_of(raw), 0) << "the FIN just came: the owner may be closing";
+}
+
+TEST(AuditRisks, IdleWithoutKeepaliveNeedsSilenceBothWays)
+{
+	rstwatch_event raw = live_socket(kEstablished);
+	raw.idle_since_send_ms = 5000;
+	raw.idle_since_receive_ms = 5000;
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::IdleWithoutKeepalive));
+	EXPECT_EQ(socket_idle_ms(raw), 5000u);
+	EXPECT_EQ(risks_of(raw, 5000), 0) << "idle longer than, not as long as";
+	EXPECT_EQ(risks_of(raw, kDefaultIdleOverMs), 0);
+	raw.idle_since_send_ms = 100; // sending keeps an intermediary's timer fresh
+	EXPECT_EQ(risks_of(raw), 0);
+	raw.idle_since_send_ms = 5000;
+	raw.state = kCloseWait; // not ESTABLISHED: peer_closed's business
+	raw.idle_since_receive_ms = 500;
+	EXPECT_EQ(risks_of(raw), 0);
+}
+
+TEST(AuditRisks, KeepaliveProtectsOnlyWhenItsFirstProbeComesInTime)
+{
+	rstwatch_event raw = live_socket(kEstablished);
+	raw.idle_since_send_ms = 5000;
+	raw.idle_since_receive_ms = 5000;
+	raw.flags |= RSTWATCH_F_KEEPALIVE_ON;
+	raw.keepalive_idle_seconds = 2;
+	EXPECT_EQ(risks_of(raw), 0);
+	raw.keepalive_idle_seconds = 3; // after the 2 s an intermediary allows
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::IdleWithoutKeepalive));
+}
+
+TEST(AuditRisks, TimesInJiffiesJudgeOnlyLinger)
+{
+	rstwatch_event raw = live_socket(kCloseWait);
+	raw.flags &= ~RSTWATCH_F_HZ_KNOWN;
+	raw.flags |= RSTWATCH_F_LINGER_ON;
+	raw.unread_bytes = 10;
+	raw.idle_since_receive_ms = 100000;
+	raw.idle_since_send_ms = 100000;
+	EXPECT_EQ(risks_of(raw), risk_bit(Risk::LingerZero));
+}
+
+TEST(AuditRisks, NamesRoundTripAndPredictTheirCauses)
+{
+	for (Risk risk : all_risks()) {
+		EXPECT_EQ(parse_risk(risk_name(risk)), risk);
+		EXPECT_FALSE(risk_remedy(risk).empty());
+	}
+	EXPECT_EQ(risk_name(Risk::IdleWithoutKeepalive), "idle_without_keepalive");
+	EXPECT_EQ(predicted_cause(Risk::LingerZero), Cause::LingerZeroClose);
+	EXPECT_EQ(predicted_cause(Risk::UnreadData), Cause::CloseWithUnreadData);
+	EXPECT_EQ(predicted_cause(Risk::PeerClosed), Cause::StaleConnectionReuse);
+	EXPECT_EQ(predicted_cause(Risk::IdleWithoutKeepalive), Cause::PeerIdleTimeout);
+	EXPECT_FALSE(parse_risk("linger"));
+}
+
+TEST(AuditRisks, IdleTimeoutIsTheBusiestBucketAfterASecondOfSilence)
+{
+	const double inf = std::numeric_limits<double>::infinity();
+	const std::vector<double> bounds = {0.1, 1, 5, 10, 15, 30, 60, 120, inf};
+	// 50 fast resets (not idle timeouts), 3 after 1-5 s, 7 after 60-120 s.
+	std::vector<uint64_t> cumulative = {20, 50, 53, 53, 53, 53, 53, 60, 60};
+	std::optional<IdleTimeoutSeen> seen = idle_timeout_seen(bounds, cumulative);
+	ASSERT_TRUE(seen);
+	EXPECT_EQ(seen->seconds, 60u);
+	EXPECT_EQ(seen->resets, 7u);
+	// Past the last bound: the +Inf bucket's lower bound.
+	cumulative = {0, 0, 0, 0, 0, 0, 0, 0, 4};
+	seen = idle_timeout_seen(bounds, cumulative);
+	ASSERT_TRUE(seen);
+	EXPECT_EQ(seen->seconds, 120u);
+	cumulative = {20, 50, 50, 50, 50, 50, 50, 50, 50};
+	EXPECT_FALSE(idle_timeout_seen(bounds, cumulative));
+}
+
+TEST(LiveSockets, RecordsOfOneSocketBecomeOneWithEveryHolder)
+{
+	std::vector<rstwatch_event> records = {
+	    live_socket(kEstablished, 300, "worker", 7), live_socket(kEstablished, 9, "other", 8),
+	    live_socket(kEstablished, 200, "master", 7),
+	    live_socket(kEstablished, 300, "worker", 7)}; // the same process twice (dup)
+	std::vector<LiveSocket> sockets = group_live_sockets(records);
+	ASSERT_EQ(sockets.size(), 2u);
+	EXPECT_EQ(sockets[0].raw.socket_inode, 7u);
+	EXPECT_EQ(sockets[0].raw.owner_pid, 200u) << "the lowest pid names the socket";
+	ASSERT_EQ(sockets[0].holders.size(), 2u);
+	EXPECT_EQ(sockets[0].holders[0].pid, 200u);
+	EXPECT_EQ(comm_text(sockets[0].holders[1].comm), "worker");
+	EXPECT_EQ(sockets[1].holders.size(), 1u);
+}
+
+query::Request audit_request(const std::string &line)
+{
+	query::ParseResult parsed = query::parse_request(line, 0);
+	if (const auto *error = std::get_if<query::RequestError>(&parsed)) {
+		ADD_FAILURE() << line << " -> " << error->message;
+		return {};
+	}
+	return std::get<query::Request>(parsed);
+}
+
+std::string audit_error(const std::string &line)
+{
+	query::ParseResult parsed = query::parse_request(line, 0);
+	if (const auto *error = std::get_if<query::RequestError>(&parsed))
+		return error->message;
+	ADD_FAILURE() << line << " parsed, expected an error";
+	return "";
+}
+
+TEST(AuditRequest, TakesItsOptionsAndTheSocketFilters)
+{
+	query::Request request = audit_request(
+	    R"({"command":"audit","idle_over_ms":2000,"risk":"peer_closed","summary":true,)"
+	    R"("pid":42,"comm":"app","local_port":8080,"remote_port":40000,"address":"10.0.0.0/8",)"
+	    R"("limit":5})");
+	EXPECT_EQ(request.command, query::Command::Audit);
+	EXPECT_EQ(request.audit.idle_over_ms, 2000u);
+	EXPECT_EQ(request.audit.risk, Risk::PeerClosed);
+	EXPECT_TRUE(request.audit.summary);
+	EXPECT_EQ(request.filter.pid, 42u);
+	EXPECT_EQ(request.filter.local_port, 8080);
+	EXPECT_EQ(request.limit, 5u);
+
+	request = audit_request(R"({"command":"audit"})");
+	EXPECT_EQ(request.audit.idle_over_ms, kDefaultIdleOverMs);
+	EXPECT_EQ(request.limit, query::kDefaultAuditLimit);
+	EXPECT_FALSE(request.audit.risk);
+	EXPECT_FALSE(request.audit.summary);
+}
+
+TEST(AuditRequest, RefusesWhatALiveSocketDoesNotHave)
+{
+	EXPECT_EQ(audit_error(R"({"command":"audit","since":"5m"})"),
+	          R"(unknown field "since" for audit)");
+	EXPECT_EQ(audit_error(R"({"command":"audit","cause":"refused"})"),
+	          R"(unknown field "cause" for audit)");
+	EXPECT_EQ(audit_error(R"({"command":"recent","risk":"linger_zero"})"),
+	          R"(unknown field "risk" for recent)");
+	EXPECT_NE(audit_error(R"({"command":"audit","risk":"linger"})").find("risk must be"),
+	          std::string::npos);
+	EXPECT_NE(audit_error(R"({"command":"audit","idle_over_ms":0})").find("out of range"),
+	          std::string::npos);
+	EXPECT_NE(audit_error(R"({"command":"audit","idle_over_ms":"5m"})").find("integer"),
+	          std::string::npos);
+	EXPECT_EQ(audit_error(R"({"command":"audit","summary":1})"),
+	          "summary must be true or false");
+}
+
+std::vector<LiveSocket> sample_sockets()
+{
+	rstwatch_event linger = live_socket(kEstablished, 42, "app", 1);
+	linger.flags |= RSTWATCH_F_LINGER_ON;
+	rstwatch_event close_wait = live_socket(kCloseWait, 7, "srv", 2);
+	close_wait.unread_bytes = 100;
+	close_wait.idle_since_receive_ms = 1500;
+	close_wait.local_port = 9000;
+	rstwatch_event healthy = live_socket(kEstablished, 42, "app", 3);
+	std::vector<rstwatch_event> records = {linger, close_wait, healthy};
+	return group_live_sockets(records);
+}
+
+TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
+{
+	std::vector<LiveSocket> sockets = sample_sockets();
+	query::AuditResult result =
+	    query::run_audit(sockets, audit_request(R"({"command":"audit"})"));
+	EXPECT_EQ(result.sockets, 3u);
+	EXPECT_EQ(result.matched, 3u);
+	ASSERT_EQ(result.rows.size(), 3u);
+	EXPECT_EQ(result.rows[0].risk, Risk::LingerZero);
+	EXPECT_EQ(result.rows[1].risk, Risk::UnreadData);
+	EXPECT_EQ(result.rows[2].risk, Risk::PeerClosed);
+	EXPECT_EQ(result.by_risk[static_cast<size_t>(Risk::PeerClosed)], 1u);
+
+	query::AuditContext context;
+	context.idle_over_ms = 300000;
+	json body = query::audit_to_json(result, context);
+	EXPECT_EQ(body["command"], "audit");
+	EXPECT_EQ(body["sockets"], 3);
+	EXPECT_EQ(body["count"], 3);
+	EXPECT_EQ(body["at_risk"]["unread_data"], 1);
+	EXPECT_EQ(body["at_risk"]["idle_without_keepalive"], 0);
+	EXPECT_TRUE(body["idle_timeout_seen_seconds"].is_null());
+	const json &row = body["rows"][1];
+	EXPECT_EQ(row["risk"], "unread_data");
+	EXPECT_EQ(row["predicted_cause"], "close_with_unread_data");
+	EXPECT_EQ(row["pid"], 7);
+	EXPECT_EQ(row["comm"], "srv");
+	EXPECT_EQ(row["owner_source"], "socket_owner");
+	EXPECT_TRUE(row["holders"].is_null());
+	EXPECT_EQ(row["local"], "10.0.0.1:9000");
+	EXPECT_EQ(row["remote"], "10.0.0.2:40000");
+	EXPECT_EQ(row["state"], "CLOSE_WAIT");
+	EXPECT_EQ(row["idle_ms"], 0);
+	EXPECT_EQ(row["unread_bytes"], 100);
+	EXPECT_EQ(row["linger_on"], false);
+	EXPECT_EQ(row["linger_seconds"], 0);
+	EXPECT_EQ(row["keepalive_on"], false);
+	EXPECT_EQ(row["keepalive_idle_seconds"], 7200);
+	EXPECT_EQ(row["netns"], 4026531840u);
+	EXPECT_EQ(row["socket_inode"], 2);
+	EXPECT_EQ(row["systemd_unit"], "");
+	EXPECT_EQ(row["container_id"], "");
+	EXPECT_EQ(row["remedy"], risk_remedy(Risk::UnreadData));
+}
+
+TEST(AuditAnswer, FiltersLimitAndSummary)
+{
+	std::vector<LiveSocket> sockets = sample_sockets();
+	query::AuditResult by_pid =
+	    query::run_audit(sockets, audit_request(R"({"command":"audit","pid":7})"));
+	EXPECT_EQ(by_pid.matched, 2u);
+	query::AuditResult by_risk = query::run_audit(
+	    sockets, audit_request(R"({"command":"audit","risk":"peer_closed","comm":"srv"})"));
+	ASSERT_EQ(by_risk.rows.size(), 1u);
+	EXPECT_EQ(by_risk.rows[0].risk, Risk::PeerClosed);
+	query::AuditResult by_port =
+	    query::run_audit(sockets, audit_request(R"({"command":"audit","local_port":8080})"));
+	EXPECT_EQ(by_port.matched, 1u);
+
+	query::AuditResult limited =
+	    query::run_audit(sockets, audit_request(R"({"command":"audit","limit":1})"));
+	EXPECT_EQ(limited.matched, 3u);
+	ASSERT_EQ(limited.rows.size(), 1u);
+	EXPECT_EQ(limited.rows[0].risk, Risk::LingerZero);
+
+	query::AuditResult summary = query::run_audit(
+	    sockets, audit_request(R"({"command":"audit","summary":true,"limit":1})"));
+	EXPECT_TRUE(summary.rows.empty());
+	ASSERT_EQ(summary.groups.size(), 3u) << "a summary is whole whatever the limit";
+	query::AuditContext context;
+	context.summary = true;
+	context.idle_timeout_seen = IdleTimeoutSeen{60, 7};
+	json body = query::audit_to_json(summary, context);
+	EXPECT_FALSE(body.contains("rows"));
+	EXPECT_EQ(body["groups"][0]["count"], 1);
+	EXPECT_EQ(body["idle_timeout_seen_seconds"], 60);
+	EXPECT_EQ(body["idle_timeout_seen_resets"], 7);
+}
+
+TEST(AuditAnswer, ASocketHeldTwiceNamesBothHoldersAndMatchesEither)
+{
+	rstwatch_event first = live_socket(kEstablished, 10, "master", 5);
+	first.flags |= RSTWATCH_F_LINGER_ON;
+	rstwatch_event second = first;
+	second.owner_pid = 11;
+	std::memcpy(second.owner_comm, "worker\0", 7);
+	std::vector<rstwatch_event> records = {second, first};
+	std::vector<LiveSocket> sockets = group_live_sockets(records);
+	query::AuditResult result =
+	    query::run_audit(sockets, audit_request(R"({"command":"audit","pid":11})"));
+	ASSERT_EQ(result.rows.size(), 1u);
+	json row = query::audit_row_to_json(*result.rows[0].socket, Risk::LingerZero, nullptr);
+	EXPECT_EQ(row["pid"], 10);
+	EXPECT_EQ(row["holders"], json::parse(R"([{"pid":10,"comm":"master"},)"
+	                                      R"({"pid":11,"comm":"worker"}])"));
+}
+
+std::string cli_request(const std::vector<std::string> &args)
+{
+	cli::CommandLine command_line;
+	std::vector<const char *> argv = {"rstwatch"};
+	for (const std::string &arg : args)
+		argv.push_back(arg.c_str());
+	command_line.parse(static_cast<int>(argv.size()), argv.data());
+	return command_line.request().dump();
+}
+
+TEST(AuditCli, OptionsGoOutUnderTheirProtocolNames)
+{
+	EXPECT_EQ(cli_request({"audit"}), R"({"command":"audit"})");
+	EXPECT_EQ(cli_request({"audit", "--idle-over", "1m30s", "--risk", "unread_data",
+	                       "--summary", "--pid", "42", "--comm", "app", "--local-port", "80",
+	                       "--address", "10.0.0.0/8", "-n", "20"}),
+	          R"({"address":"10.0.0.0/8","comm":"app","command":"audit",)"
+	          R"("idle_over_ms":90000,"limit":20,"local_port":80,"pid":42,)"
+	          R"("risk":"unread_data","summary":true})");
+	EXPECT_THROW(cli_request({"audit", "--idle-over", "5"}), CLI::ParseError);
+	EXPECT_THROW(cli_request({"audit", "--since", "5m"}), CLI::ParseError)
+	    << "a live socket has no time of its own to filter on";
+}
+
+} // namespace
+} // namespace rstwatch
