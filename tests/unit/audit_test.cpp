@@ -170,20 +170,56 @@ TEST(AuditRisks, IdleTimeoutIsTheBusiestBucketAfterASecondOfSilence)
 	EXPECT_FALSE(idle_timeout_seen(bounds, cumulative));
 }
 
+// What a walk keeps: the sockets at risk, each with every process holding
+// it, from the records of all of them.
+LiveSockets collect(const std::vector<rstwatch_event> &records, uint64_t idle_over_ms = kIdleOver)
+{
+	LiveSocketCollector collector(idle_over_ms);
+	for (const rstwatch_event &record : records)
+		collector.add(record);
+	return collector.finish();
+}
+
+rstwatch_event lingering(rstwatch_event raw)
+{
+	raw.flags |= RSTWATCH_F_LINGER_ON;
+	return raw;
+}
+
 TEST(LiveSockets, RecordsOfOneSocketBecomeOneWithEveryHolder)
 {
+	// Socket 7 at risk, held by three processes (one twice, dup); socket 8
+	// safe. The record of the lowest pid may come last.
 	std::vector<rstwatch_event> records = {
-	    live_socket(kEstablished, 300, "worker", 7), live_socket(kEstablished, 9, "other", 8),
-	    live_socket(kEstablished, 200, "master", 7),
-	    live_socket(kEstablished, 300, "worker", 7)}; // the same process twice (dup)
-	std::vector<LiveSocket> sockets = group_live_sockets(records);
-	ASSERT_EQ(sockets.size(), 2u);
-	EXPECT_EQ(sockets[0].raw.socket_inode, 7u);
-	EXPECT_EQ(sockets[0].raw.owner_pid, 200u) << "the lowest pid names the socket";
-	ASSERT_EQ(sockets[0].holders.size(), 2u);
-	EXPECT_EQ(sockets[0].holders[0].pid, 200u);
-	EXPECT_EQ(comm_text(sockets[0].holders[1].comm), "worker");
-	EXPECT_EQ(sockets[1].holders.size(), 1u);
+	    lingering(live_socket(kEstablished, 300, "worker", 7)),
+	    live_socket(kEstablished, 9, "other", 8),
+	    lingering(live_socket(kEstablished, 200, "master", 7)),
+	    lingering(live_socket(kEstablished, 300, "worker", 7))};
+	LiveSockets sockets = collect(records);
+	EXPECT_EQ(sockets.total, 2u);
+	ASSERT_EQ(sockets.at_risk.size(), 1u) << "a safe socket is counted, not kept";
+	const LiveSocket &socket = sockets.at_risk[0];
+	EXPECT_EQ(socket.raw->socket_inode, 7u);
+	EXPECT_EQ(socket.raw->owner_pid, 200u) << "the lowest pid names the socket";
+	EXPECT_EQ(comm_text(socket.raw->owner_comm), "master");
+	ASSERT_EQ(socket.holders.size(), 2u);
+	EXPECT_EQ(socket.holders[0].pid, 200u);
+	EXPECT_EQ(comm_text(socket.holders[1].comm), "worker");
+}
+
+TEST(LiveSockets, HoldersComeFromEveryRecordEvenOnesJudgedSafe)
+{
+	// The second holder's record was read just before the socket's idle
+	// time passed the threshold: it still names a holder.
+	rstwatch_event early = live_socket(kEstablished, 5, "early", 9);
+	early.idle_since_send_ms = early.idle_since_receive_ms = kIdleOver;
+	rstwatch_event late = live_socket(kEstablished, 6, "late", 9);
+	late.idle_since_send_ms = late.idle_since_receive_ms = kIdleOver + 1;
+	LiveSockets sockets = collect({early, late});
+	ASSERT_EQ(sockets.at_risk.size(), 1u);
+	ASSERT_EQ(sockets.at_risk[0].holders.size(), 2u);
+	EXPECT_EQ(sockets.at_risk[0].raw->owner_pid, 5u);
+	EXPECT_EQ(comm_text(sockets.at_risk[0].raw->owner_comm), "early");
 }
 
 query::Request audit_request(const std::string &line)
@@ -244,7 +280,8 @@ TEST(AuditRequest, RefusesWhatALiveSocketDoesNotHave)
 	          "summary must be true or false");
 }
 
-std::vector<LiveSocket> sample_sockets()
+// Every socket of the sample, judged at a small idle time so all are kept.
+LiveSockets sample_sockets()
 {
 	rstwatch_event linger = live_socket(kEstablished, 42, "app", 1);
 	linger.flags |= RSTWATCH_F_LINGER_ON;
@@ -253,15 +290,19 @@ std::vector<LiveSocket> sample_sockets()
 	close_wait.idle_since_receive_ms = 1500;
 	close_wait.local_port = 9000;
 	rstwatch_event healthy = live_socket(kEstablished, 42, "app", 3);
-	std::vector<rstwatch_event> records = {linger, close_wait, healthy};
-	return group_live_sockets(records);
+	// The healthy one is kept only as the collector would at 1 ms.
+	healthy.idle_since_send_ms = healthy.idle_since_receive_ms = 1;
+	LiveSockets sockets = collect({linger, close_wait, healthy}, 0);
+	EXPECT_EQ(sockets.at_risk.size(), 3u);
+	return sockets;
 }
 
 TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
 {
-	std::vector<LiveSocket> sockets = sample_sockets();
+	LiveSockets sample = sample_sockets();
+	const std::vector<LiveSocket> &sockets = sample.at_risk;
 	query::AuditResult result =
-	    query::run_audit(sockets, audit_request(R"({"command":"audit"})"));
+	    query::run_audit(sockets, sockets.size(), audit_request(R"({"command":"audit"})"));
 	EXPECT_EQ(result.sockets, 3u);
 	EXPECT_EQ(result.matched, 3u);
 	ASSERT_EQ(result.rows.size(), 3u);
@@ -304,26 +345,29 @@ TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
 
 TEST(AuditAnswer, FiltersLimitAndSummary)
 {
-	std::vector<LiveSocket> sockets = sample_sockets();
-	query::AuditResult by_pid =
-	    query::run_audit(sockets, audit_request(R"({"command":"audit","pid":7})"));
+	LiveSockets sample = sample_sockets();
+	const std::vector<LiveSocket> &sockets = sample.at_risk;
+	query::AuditResult by_pid = query::run_audit(
+	    sockets, sockets.size(), audit_request(R"({"command":"audit","pid":7})"));
 	EXPECT_EQ(by_pid.matched, 2u);
 	query::AuditResult by_risk = query::run_audit(
-	    sockets, audit_request(R"({"command":"audit","risk":"peer_closed","comm":"srv"})"));
+	    sockets, sockets.size(),
+	    audit_request(R"({"command":"audit","risk":"peer_closed","comm":"srv"})"));
 	ASSERT_EQ(by_risk.rows.size(), 1u);
 	EXPECT_EQ(by_risk.rows[0].risk, Risk::PeerClosed);
-	query::AuditResult by_port =
-	    query::run_audit(sockets, audit_request(R"({"command":"audit","local_port":8080})"));
+	query::AuditResult by_port = query::run_audit(
+	    sockets, sockets.size(), audit_request(R"({"command":"audit","local_port":8080})"));
 	EXPECT_EQ(by_port.matched, 1u);
 
-	query::AuditResult limited =
-	    query::run_audit(sockets, audit_request(R"({"command":"audit","limit":1})"));
+	query::AuditResult limited = query::run_audit(
+	    sockets, sockets.size(), audit_request(R"({"command":"audit","limit":1})"));
 	EXPECT_EQ(limited.matched, 3u);
 	ASSERT_EQ(limited.rows.size(), 1u);
 	EXPECT_EQ(limited.rows[0].risk, Risk::LingerZero);
 
-	query::AuditResult summary = query::run_audit(
-	    sockets, audit_request(R"({"command":"audit","summary":true,"limit":1})"));
+	query::AuditResult summary =
+	    query::run_audit(sockets, sockets.size(),
+	                     audit_request(R"({"command":"audit","summary":true,"limit":1})"));
 	EXPECT_TRUE(summary.rows.empty());
 	ASSERT_EQ(summary.groups.size(), 3u) << "a summary is whole whatever the limit";
 	query::AuditContext context;
@@ -343,10 +387,10 @@ TEST(AuditAnswer, ASocketHeldTwiceNamesBothHoldersAndMatchesEither)
 	rstwatch_event second = first;
 	second.owner_pid = 11;
 	std::memcpy(second.owner_comm, "worker\0", 7);
-	std::vector<rstwatch_event> records = {second, first};
-	std::vector<LiveSocket> sockets = group_live_sockets(records);
-	query::AuditResult result =
-	    query::run_audit(sockets, audit_request(R"({"command":"audit","pid":11})"));
+	LiveSockets collected = collect({second, first});
+	const std::vector<LiveSocket> &sockets = collected.at_risk;
+	query::AuditResult result = query::run_audit(
+	    sockets, sockets.size(), audit_request(R"({"command":"audit","pid":11})"));
 	ASSERT_EQ(result.rows.size(), 1u);
 	json row = query::audit_row_to_json(*result.rows[0].socket, Risk::LingerZero, nullptr);
 	EXPECT_EQ(row["pid"], 10);

@@ -6,6 +6,9 @@
 #include "core/owner.h"
 #include "rstwatch/event.h"
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <vector>
 
 namespace rstwatch
@@ -13,14 +16,49 @@ namespace rstwatch
 
 struct LiveSocket {
 	// owner_pid and owner_comm name holders.front().
-	rstwatch_event raw{};
+	const rstwatch_event *raw = nullptr;
 	// Every process holding the socket, lowest pid first.
-	std::vector<SocketHolder> holders;
+	std::span<const SocketHolder> holders;
 };
 
-// The audit iterator writes one record per socket and holding process, each
-// naming its holder as owner; this makes one LiveSocket per socket inode of
-// them, in inode order. `records` is reordered.
-std::vector<LiveSocket> group_live_sockets(std::vector<rstwatch_event> &records);
+// The sockets at risk one walk found. LiveSocket points into the storage
+// here: move it, never copy it.
+struct LiveSockets {
+	size_t total = 0;                // distinct sockets the walk saw
+	std::vector<LiveSocket> at_risk; // in inode order
+	std::vector<rstwatch_event> records;
+	std::vector<SocketHolder> holders;
+
+	LiveSockets() = default;
+	LiveSockets(LiveSockets &&) = default;
+	LiveSockets &operator=(LiveSockets &&) = default;
+	LiveSockets(const LiveSockets &) = delete;
+	LiveSockets &operator=(const LiveSockets &) = delete;
+};
+
+// Gathers one walk of the audit iterator, which writes a record per socket
+// and holding process. Every socket's holders are kept (40 bytes each), the
+// whole record only of sockets at risk: memory follows the sockets at risk,
+// not the sockets on the host.
+class LiveSocketCollector
+{
+public:
+	// `idle_over_ms` is the smallest any request of this walk asks: a
+	// socket with no risk at it has none at a larger one.
+	explicit LiveSocketCollector(uint64_t idle_over_ms) : idle_over_ms_(idle_over_ms) {}
+
+	void add(const rstwatch_event &record);
+	LiveSockets finish();
+
+private:
+	struct Holding {
+		uint64_t inode = 0;
+		SocketHolder holder;
+	};
+
+	uint64_t idle_over_ms_;
+	std::vector<Holding> holdings_;
+	std::vector<rstwatch_event> at_risk_;
+};
 
 } // namespace rstwatch

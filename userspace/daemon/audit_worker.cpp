@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 
@@ -130,16 +131,18 @@ void AuditWorker::run()
 void AuditWorker::audit(std::vector<Job> &jobs, std::vector<Done> &done)
 {
 	const Clock::time_point started = Clock::now();
-	std::vector<rstwatch_event> records;
+	uint64_t idle_over_ms = kDefaultIdleOverMs;
+	for (const Job &job : jobs)
+		idle_over_ms = std::min(idle_over_ms, job.request.audit.idle_over_ms);
+	LiveSocketCollector collector(idle_over_ms);
 	std::string failure;
 	try {
-		walk_(records);
+		walk_([&collector](const rstwatch_event &record) { collector.add(record); });
 	} catch (const std::exception &e) {
 		failure = e.what();
 		log::warning(std::string("audit: ") + failure);
 	}
-	std::vector<LiveSocket> sockets = group_live_sockets(records);
-	records = {};
+	LiveSockets sockets = collector.finish();
 	const Clock::time_point walked = Clock::now();
 	for (Job &job : jobs) {
 		Done answer;
@@ -155,7 +158,8 @@ void AuditWorker::audit(std::vector<Job> &jobs, std::vector<Done> &done)
 		}
 		try {
 			const Clock::time_point judging = Clock::now();
-			query::AuditResult result = query::run_audit(sockets, job.request);
+			query::AuditResult result =
+			    query::run_audit(sockets.at_risk, sockets.total, job.request);
 			answer.at_risk = result.by_risk;
 			if (!job.periodic) {
 				query::AuditContext context;

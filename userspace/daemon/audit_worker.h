@@ -33,9 +33,11 @@ class AuditWorker
 {
 public:
 	using Clock = std::chrono::steady_clock;
-	// One pass of the audit iterator (SocketOwners::read_live_sockets);
-	// runs on the worker thread and may throw Error.
-	using Walk = std::function<void(std::vector<rstwatch_event> &)>;
+	// One pass of the audit iterator (SocketOwners::read_live_sockets),
+	// each record handed to the callback; runs on the worker thread and
+	// may throw Error.
+	using Record = std::function<void(const rstwatch_event &)>;
+	using Walk = std::function<void(const Record &)>;
 
 	// `cgroup_root` resolves the workload fields ("" leaves them empty).
 	AuditWorker(Walk walk, std::string cgroup_root);

@@ -252,8 +252,8 @@ void Daemon::start(State &state)
 		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
 	if (state.owners) {
 		state.audits = std::make_unique<AuditWorker>(
-		    [&owners = *state.owners](std::vector<rstwatch_event> &out) {
-			    owners.read_live_sockets(out);
+		    [&owners = *state.owners](const AuditWorker::Record &record) {
+			    owners.read_live_sockets(record);
 		    },
 		    cgroup2_mount());
 		watch(state.epoll.get(), state.audits->fd(), kAuditReady, "the audit worker");

@@ -127,13 +127,13 @@ void SocketOwners::find_all_holders(HolderMap &out)
 	read_records(out, false);
 }
 
-void SocketOwners::read_live_sockets(std::vector<rstwatch_event> &out) const
+void SocketOwners::read_live_sockets(
+    const std::function<void(const rstwatch_event &)> &record) const
 {
-	read_iterator<rstwatch_event>(audit_link_.get(), "audit",
-	                              [&out](const rstwatch_event &record) {
-		                              if (record.version == RSTWATCH_EVENT_VERSION)
-			                              out.push_back(record);
-	                              });
+	read_iterator<rstwatch_event>(audit_link_.get(), "audit", [&](const rstwatch_event &value) {
+		if (value.version == RSTWATCH_EVENT_VERSION)
+			record(value);
+	});
 }
 
 std::optional<rstwatch_owner> SocketOwners::listener(uint32_t netns, uint16_t port)

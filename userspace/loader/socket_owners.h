@@ -8,6 +8,7 @@
 #include "core/owner.h"
 #include "loader/bpf_handles.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,10 +33,11 @@ public:
 	std::optional<rstwatch_owner> listener(uint32_t netns, uint16_t port) override;
 	// The holders of every socket on the host.
 	void find_all_holders(HolderMap &out);
-	// One record per TCP socket a process holds and holding process, the
-	// holder as owner (group_live_sockets() merges them). Its own program
-	// and link: safe on another thread while find_holders() runs.
-	void read_live_sockets(std::vector<rstwatch_event> &out) const;
+	// Hands `record` one record per TCP socket a process holds and
+	// holding process, the holder as owner (LiveSocketCollector gathers
+	// them). Its own program and link: safe on another thread while
+	// find_holders() runs.
+	void read_live_sockets(const std::function<void(const rstwatch_event &)> &record) const;
 
 private:
 	// One pass of the iterator; with `only_wanted`, only the inodes in

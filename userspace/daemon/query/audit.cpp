@@ -14,7 +14,7 @@ using nlohmann::json;
 
 bool socket_matches(const EventFilter &filter, const LiveSocket &socket)
 {
-	const rstwatch_event &raw = socket.raw;
+	const rstwatch_event &raw = *socket.raw;
 	if (filter.local_port && raw.local_port != *filter.local_port)
 		return false;
 	if (filter.remote_port && raw.remote_port != *filter.remote_port)
@@ -31,15 +31,15 @@ bool socket_matches(const EventFilter &filter, const LiveSocket &socket)
 	                   });
 }
 
-AuditResult run_audit(std::span<const LiveSocket> sockets, const Request &request)
+AuditResult run_audit(std::span<const LiveSocket> sockets, size_t total, const Request &request)
 {
 	const AuditOptions &options = request.audit;
 	AuditResult result;
-	result.sockets = sockets.size();
+	result.sockets = total;
 	std::vector<AuditRow> rows;
 	std::map<std::tuple<uint32_t, std::string, Risk>, uint64_t> groups;
 	for (const LiveSocket &socket : sockets) {
-		uint8_t risks = socket_risks(socket.raw, options.idle_over_ms);
+		uint8_t risks = socket_risks(*socket.raw, options.idle_over_ms);
 		if (options.risk)
 			risks &= risk_bit(*options.risk);
 		if (!risks || !socket_matches(request.filter, socket))
@@ -50,14 +50,14 @@ AuditResult run_audit(std::span<const LiveSocket> sockets, const Request &reques
 			result.matched++;
 			result.by_risk[static_cast<size_t>(risk)]++;
 			if (options.summary)
-				groups[{socket.raw.owner_pid,
-				        std::string(comm_text(socket.raw.owner_comm)), risk}]++;
+				groups[{socket.raw->owner_pid,
+				        std::string(comm_text(socket.raw->owner_comm)), risk}]++;
 			else if (request.limit)
 				rows.push_back({&socket, risk});
 		}
 	}
 	auto order = [](const AuditRow &row) {
-		const rstwatch_event &raw = row.socket->raw;
+		const rstwatch_event &raw = *row.socket->raw;
 		return std::make_tuple(row.risk, raw.owner_pid, raw.local_port, raw.socket_inode);
 	};
 	size_t kept = std::min(rows.size(), request.limit);
@@ -77,7 +77,7 @@ AuditResult run_audit(std::span<const LiveSocket> sockets, const Request &reques
 
 json audit_row_to_json(const LiveSocket &socket, Risk risk, const CgroupInfo *cgroup)
 {
-	const rstwatch_event &raw = socket.raw;
+	const rstwatch_event &raw = *socket.raw;
 	TextBuffer text;
 	json row;
 	row["risk"] = risk_name(risk);
@@ -153,7 +153,7 @@ json audit_to_json(const AuditResult &result, const AuditContext &context)
 	json rows = json::array();
 	for (const AuditRow &row : result.rows) {
 		const CgroupInfo *cgroup =
-		    context.cgroups ? context.cgroups->lookup(row.socket->raw.cgroup_id) : nullptr;
+		    context.cgroups ? context.cgroups->lookup(row.socket->raw->cgroup_id) : nullptr;
 		rows.push_back(audit_row_to_json(*row.socket, row.risk, cgroup));
 	}
 	body["count"] = rows.size();

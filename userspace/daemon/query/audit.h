@@ -49,7 +49,9 @@ struct AuditResult {
 bool socket_matches(const EventFilter &filter, const LiveSocket &socket);
 
 // `request` is an audit request: its filter, limit and audit options.
-AuditResult run_audit(std::span<const LiveSocket> sockets, const Request &request);
+// `sockets` holds at least every socket at risk; `total` is how many sockets
+// the walk saw.
+AuditResult run_audit(std::span<const LiveSocket> sockets, size_t total, const Request &request);
 
 // What the answer tells besides the result.
 struct AuditContext {
