@@ -35,13 +35,21 @@ protected:
 		    "audit", {.args = {"--audit-interval", "1s", "--store-events", "262144"}});
 	}
 
-	// The one reset of this direction on this local port, once stored.
-	static json reset_at(uint16_t local_port, const std::string &direction)
+	// Prediction -> outcome: `actor` is told to do what the audit said
+	// the socket of `row` is headed for, and the one reset of `direction`
+	// at `local_port` comes with the cause predicted, naming the process
+	// the row named.
+	static void expect_predicted_reset(const Child &actor, const json &row, uint16_t local_port,
+	                                   const std::string &direction)
 	{
+		actor.channel().send(1);
+		actor.channel().receive();
 		std::vector<json> events = daemon_->query_events(
 		    {"--local-port", std::to_string(local_port), "--direction", direction}, 1);
-		EXPECT_EQ(events.size(), 1u) << direction << " resets on port " << local_port;
-		return events.empty() ? json::object() : events.front();
+		ASSERT_EQ(events.size(), 1u) << direction << " resets on port " << local_port;
+		EXPECT_EQ(events[0]["cause"], row["predicted_cause"]);
+		EXPECT_EQ(events[0]["pid"], row["pid"]);
+		EXPECT_EQ(events[0]["comm"], row["comm"]);
 	}
 };
 
@@ -128,13 +136,7 @@ TEST_F(AuditRisks, LingerZeroSocketIsListedAndItsCloseSendsThePredictedReset)
 	}
 	EXPECT_GE(gauge.value_or(0), 1);
 
-	// Prediction -> outcome.
-	client.channel().send(1);
-	client.channel().receive();
-	json reset = reset_at(client_port, "sent");
-	EXPECT_EQ(reset["cause"], row["predicted_cause"]);
-	EXPECT_EQ(reset["pid"], client.pid());
-	EXPECT_EQ(reset["comm"], "aud-linger");
+	expect_predicted_reset(client, row, client_port, "sent");
 	client.channel().send(1);
 	EXPECT_EQ(client.wait(), 0);
 	close(accepted);
@@ -173,13 +175,7 @@ TEST_F(AuditRisks, CloseWaitWithUnreadBytesIsBothRisksAndItsCloseSendsThePredict
 	EXPECT_EQ(unread["predicted_cause"], "close_with_unread_data");
 	EXPECT_EQ(closed["predicted_cause"], "stale_connection_reuse");
 
-	server.channel().send(1);
-	server.channel().receive();
-	json reset = reset_at(port, "sent");
-	EXPECT_EQ(reset["cause"], unread["predicted_cause"]);
-	EXPECT_EQ(reset["pid"], server.pid());
-	EXPECT_EQ(reset["comm"], "aud-unread");
-	EXPECT_EQ(reset["unread_bytes"], 100);
+	expect_predicted_reset(server, unread, port, "sent");
 	server.channel().send(1);
 	EXPECT_EQ(server.wait(), 0);
 }
@@ -207,12 +203,7 @@ TEST_F(AuditRisks, PeerClosedSocketAnswersItsNextWriteWithThePredictedReset)
 
 	// The next write goes to a peer that has closed: it answers with a
 	// reset, which arrives at this socket.
-	server.channel().send(1);
-	server.channel().receive();
-	json reset = reset_at(port, "received");
-	EXPECT_EQ(reset["cause"], row["predicted_cause"]);
-	EXPECT_EQ(reset["pid"], server.pid());
-	EXPECT_EQ(reset["comm"], "aud-closed");
+	expect_predicted_reset(server, row, port, "received");
 	server.channel().send(1);
 	EXPECT_EQ(server.wait(), 0);
 }
@@ -339,12 +330,8 @@ TEST_F(AuditRisks, IdleConnectionWithoutKeepaliveIsListedAndTheIntermediaryReset
 	// At the default of 300 s it is not idle for long.
 	EXPECT_TRUE(rows_of(audit_rows(*daemon_, {}), idle.pid()).empty());
 
-	server.channel().send(1);
-	server.channel().receive();
-	json reset = reset_at(idle_port, "received");
-	EXPECT_EQ(reset["cause"], row["predicted_cause"]);
-	EXPECT_EQ(reset["pid"], idle.pid());
-	EXPECT_EQ(reset["comm"], "aud-idle");
+	// The intermediary gives up on it.
+	expect_predicted_reset(server, row, idle_port, "received");
 	idle.channel().send(1);
 	EXPECT_EQ(idle.channel().receive(), static_cast<uint32_t>(ECONNRESET));
 

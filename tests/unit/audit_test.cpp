@@ -1,7 +1,6 @@
 // rstwatch audit without a kernel: the risk rules on sockets built by hand,
 // the records of several holders merged into one socket, the request and its
-// answer, the idle timeout read off the histogram, and the CLI's request.
-#include "cli/commands.h"
+// answer, and the idle timeout read off the histogram.
 #include "core/audit_risks.h"
 #include "core/live_socket.h"
 #include "daemon/query/audit.h"
@@ -396,30 +395,6 @@ TEST(AuditAnswer, ASocketHeldTwiceNamesBothHoldersAndMatchesEither)
 	EXPECT_EQ(row["pid"], 10);
 	EXPECT_EQ(row["holders"], json::parse(R"([{"pid":10,"comm":"master"},)"
 	                                      R"({"pid":11,"comm":"worker"}])"));
-}
-
-std::string cli_request(const std::vector<std::string> &args)
-{
-	cli::CommandLine command_line;
-	std::vector<const char *> argv = {"rstwatch"};
-	for (const std::string &arg : args)
-		argv.push_back(arg.c_str());
-	command_line.parse(static_cast<int>(argv.size()), argv.data());
-	return command_line.request().dump();
-}
-
-TEST(AuditCli, OptionsGoOutUnderTheirProtocolNames)
-{
-	EXPECT_EQ(cli_request({"audit"}), R"({"command":"audit"})");
-	EXPECT_EQ(cli_request({"audit", "--idle-over", "1m30s", "--risk", "unread_data",
-	                       "--summary", "--pid", "42", "--comm", "app", "--local-port", "80",
-	                       "--address", "10.0.0.0/8", "-n", "20"}),
-	          R"({"address":"10.0.0.0/8","comm":"app","command":"audit",)"
-	          R"("idle_over_ms":90000,"limit":20,"local_port":80,"pid":42,)"
-	          R"("risk":"unread_data","summary":true})");
-	EXPECT_THROW(cli_request({"audit", "--idle-over", "5"}), CLI::ParseError);
-	EXPECT_THROW(cli_request({"audit", "--since", "5m"}), CLI::ParseError)
-	    << "a live socket has no time of its own to filter on";
 }
 
 } // namespace
