@@ -328,7 +328,8 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 } // namespace
 
 CommandLine::CommandLine()
-    : app_("rstwatch: asks rstwatchd who sent the TCP resets on this host, and why.\n"
+    : app_("rstwatch: asks rstwatchd who sent the TCP resets on this host, and why, and "
+           "which live sockets are headed for one.\n"
            "Exit codes: 0 success, 1 failure, 2 bad request, 3 no daemon, 4 permission "
            "denied."),
       socket_path_(kDefaultSocketPath), by_(wire::group_by::kProcess)
@@ -367,6 +368,9 @@ CommandLine::CommandLine()
 	explain_->add_option("id", id_, "The reset's id (first column of recent)")->required();
 	audit_ = add_audit_command(app_, audit_args_, limit_);
 	add_socket_filter_options(*audit_, filters_);
+	// A live socket has holders, not an owner the kernel named.
+	audit_->get_option("--pid")->description("Held by this process id");
+	audit_->get_option("--comm")->description("Held by a process of this name");
 }
 
 json CommandLine::request() const

@@ -86,7 +86,7 @@ CLI::Validator duration_ms(bool zero_allowed)
 		    text = std::to_string(*ns / 1'000'000);
 		    return "";
 	    },
-	    "DURATION");
+	    "");
 }
 
 void define_options(CLI::App &app, DaemonConfig &config)
@@ -197,11 +197,13 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	               "How often the live sockets are audited for the rstwatch_sockets_at_risk "
 	               "gauges (0: never; rstwatch audit works either way)")
 	    ->transform(duration_ms(true))
+	    ->type_name("DURATION")
 	    ->default_str("60s");
 	app.add_option("--audit-idle-over", config.audit_idle_over_ms,
 	               "Idle time the periodic audit counts as too long for a connection "
 	               "without keepalive (idle_without_keepalive)")
 	    ->transform(duration_ms(false))
+	    ->type_name("DURATION")
 	    ->default_str("300s");
 	app.add_flag("--verbose", config.verbose,
 	             "Print libbpf's debug output and the verifier log");
