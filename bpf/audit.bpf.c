@@ -10,8 +10,8 @@
  * setns() into each (CAP_SYS_ADMIN, which the service does not have). Every
  * socket a process holds is reached from its descriptors, whatever namespace
  * it lives in, and its owner comes in the same pass. Sockets no process holds
- * (orphans, connections not yet accepted) have no close() or write left to
- * predict.
+ * are left out: an orphan's close() has already happened, and a connection
+ * not yet accepted has no process to name.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
