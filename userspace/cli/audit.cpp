@@ -2,6 +2,7 @@
 
 #include "cli/table.h"
 #include "common/duration.h"
+#include "common/text_escape.h"
 #include "common/wire.h"
 
 #include <cstdio>
@@ -15,6 +16,12 @@ using nlohmann::json;
 
 namespace
 {
+
+// A line made of what the daemon answered, escaped as every table cell is.
+void print_line(FILE *to, const std::string &line)
+{
+	std::fprintf(to, "%s\n", escaped_text(line).c_str());
+}
 
 std::string seconds_text(const json &ms)
 {
@@ -51,23 +58,21 @@ void print_idle_hint(const json &response, FILE *to)
 	if (!seen.is_number())
 		return;
 	std::string seconds = text(seen) + "s";
-	std::fprintf(to,
-	             "idle timeout seen in resets: ~%s (from %s received resets; use "
-	             "--idle-over %s)\n",
-	             seconds.c_str(), text(response["idle_timeout_seen_resets"]).c_str(),
-	             seconds.c_str());
+	print_line(to, "idle timeout seen in resets: ~" + seconds + " (from " +
+	                   text(response["idle_timeout_seen_resets"]) +
+	                   " received resets; use --idle-over " + seconds + ")");
 }
 
 void print_totals(const json &response)
 {
 	std::string at_risk;
 	for (const auto &[risk, count] : response["at_risk"].items()) {
-		if (count.get<uint64_t>() > 0)
+		if (count.is_number_unsigned() && count.get<uint64_t>() > 0)
 			at_risk += (at_risk.empty() ? ": " : ", ") + text(count) + " " + risk;
 	}
-	std::printf("%s sockets audited in %s ms, idle over %s%s\n",
-	            text(response["sockets"]).c_str(), text(response["elapsed_ms"]).c_str(),
-	            seconds_text(response[wire::field::kIdleOverMs]).c_str(), at_risk.c_str());
+	print_line(stdout, text(response["sockets"]) + " sockets audited in " +
+	                       text(response["elapsed_ms"]) + " ms, idle over " +
+	                       seconds_text(response[wire::field::kIdleOverMs]) + at_risk);
 }
 
 int print_summary(const json &response)
@@ -100,10 +105,10 @@ int print_rows(const json &response)
 	}
 	print_totals(response);
 	if (response["matched"] != response["count"])
-		std::printf("showing %s of %s rows (--limit)\n", text(response["count"]).c_str(),
-		            text(response["matched"]).c_str());
+		print_line(stdout, "showing " + text(response["count"]) + " of " +
+		                       text(response["matched"]) + " rows (--limit)");
 	for (const auto &[risk, remedy] : remedies)
-		std::printf("%s: %s\n", risk.c_str(), remedy.c_str());
+		print_line(stdout, risk + ": " + remedy);
 	print_idle_hint(response, stdout);
 	return kSuccess;
 }
