@@ -312,6 +312,7 @@ TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
 
 	query::AuditContext context;
 	context.idle_over_ms = 300000;
+	context.hostname = "node-1";
 	json body = query::audit_to_json(result, context);
 	EXPECT_EQ(body["command"], "audit");
 	EXPECT_EQ(body["sockets"], 3);
@@ -320,6 +321,7 @@ TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
 	EXPECT_EQ(body["at_risk"]["idle_without_keepalive"], 0);
 	EXPECT_TRUE(body["idle_timeout_seen_seconds"].is_null());
 	const json &row = body["rows"][1];
+	EXPECT_EQ(row["hostname"], "node-1");
 	EXPECT_EQ(row["risk"], "unread_data");
 	EXPECT_EQ(row["predicted_cause"], "close_with_unread_data");
 	EXPECT_EQ(row["pid"], 7);
@@ -339,7 +341,46 @@ TEST(AuditAnswer, OneRowPerSocketAndRiskInRiskOrder)
 	EXPECT_EQ(row["socket_inode"], 2);
 	EXPECT_EQ(row["systemd_unit"], "");
 	EXPECT_EQ(row["container_id"], "");
+	EXPECT_EQ(row["pod_name"], "");
 	EXPECT_EQ(row["remedy"], risk_remedy(Risk::UnreadData));
+}
+
+TEST(AuditAnswer, WorkloadFiltersAndFieldsComeFromTheSocketsCgroup)
+{
+	LiveSockets sample = sample_sockets();
+	CgroupInfo pod;
+	pod.path = "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope";
+	pod.container = std::string(64, 'a');
+	pod.pod_uid = "8c7e3c4e-5f1a-4b2e-9d1c-0123456789ab";
+	pod.pod_namespace = "shop";
+	pod.pod_name = "cart-7d9f";
+	sample.at_risk[1].cgroup = &pod; // the CLOSE_WAIT socket of srv
+	const std::vector<LiveSocket> &sockets = sample.at_risk;
+
+	query::AuditResult in_pod =
+	    query::run_audit(sockets, sockets.size(),
+	                     audit_request(R"({"command":"audit","pod":"shop/cart-7d9f"})"));
+	ASSERT_EQ(in_pod.matched, 2u) << "unread_data and peer_closed";
+	EXPECT_EQ(in_pod.rows[0].socket->raw->owner_pid, 7u);
+	EXPECT_EQ(query::run_audit(sockets, sockets.size(),
+	                           audit_request(R"({"command":"audit","container":"aaaa"})"))
+	              .matched,
+	          2u);
+	EXPECT_EQ(query::run_audit(sockets, sockets.size(),
+	                           audit_request(R"({"command":"audit","unit":"nginx"})"))
+	              .matched,
+	          0u);
+	EXPECT_EQ(query::run_audit(sockets, sockets.size(),
+	                           audit_request(R"({"command":"audit","netns":4026531840})"))
+	              .matched,
+	          3u);
+
+	json row = query::audit_row_to_json(*in_pod.rows[0].socket, in_pod.rows[0].risk, "");
+	EXPECT_EQ(row["cgroup_path"], pod.path);
+	EXPECT_EQ(row["container_id"], pod.container);
+	EXPECT_EQ(row["pod_namespace"], "shop");
+	EXPECT_EQ(row["pod_name"], "cart-7d9f");
+	EXPECT_EQ(row["pod_uid"], pod.pod_uid);
 }
 
 TEST(AuditAnswer, FiltersLimitAndSummary)
@@ -391,7 +432,7 @@ TEST(AuditAnswer, ASocketHeldTwiceNamesBothHoldersAndMatchesEither)
 	query::AuditResult result = query::run_audit(
 	    sockets, sockets.size(), audit_request(R"({"command":"audit","pid":11})"));
 	ASSERT_EQ(result.rows.size(), 1u);
-	json row = query::audit_row_to_json(*result.rows[0].socket, Risk::LingerZero, nullptr);
+	json row = query::audit_row_to_json(*result.rows[0].socket, Risk::LingerZero, "");
 	EXPECT_EQ(row["pid"], 10);
 	EXPECT_EQ(row["holders"], json::parse(R"([{"pid":10,"comm":"master"},)"
 	                                      R"({"pid":11,"comm":"worker"}])"));

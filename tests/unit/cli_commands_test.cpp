@@ -118,6 +118,8 @@ TEST(CliRequests, AuditOptionsGoOutUnderTheirProtocolNames)
 	          R"({"address":"10.0.0.0/8","comm":"app","command":"audit",)"
 	          R"("idle_over_ms":90000,"limit":20,"local_port":80,"pid":42,)"
 	          R"("risk":"unread_data","summary":true})");
+	EXPECT_EQ(request_for({"audit", "--pod", "shop/cart", "--netns", "4026531840"}),
+	          R"({"command":"audit","netns":4026531840,"pod":"shop/cart"})");
 	EXPECT_THROW(request_for({"audit", "--idle-over", "5"}), CLI::ParseError);
 	EXPECT_THROW(request_for({"audit", "--since", "5m"}), CLI::ParseError)
 	    << "a live socket has no time of its own to filter on";

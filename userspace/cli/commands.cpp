@@ -57,6 +57,16 @@ void add_socket_filter_options(CLI::App &command, Filters &filters)
 	command.add_option("--remote-port", filters.remote_port, "This remote port");
 	command.add_option("--address", filters.address,
 	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+	command.add_option("--unit", filters.unit,
+	                   "The socket's systemd unit (nginx.service; nginx means nginx.service)");
+	command.add_option("--container", filters.container,
+	                   "The socket's container: its id or the first digits of it");
+	command.add_option("--pod", filters.pod,
+	                   "The socket's Kubernetes pod: its name, namespace/name or uid");
+	command.add_option("--namespace", filters.pod_namespace,
+	                   "The socket's Kubernetes namespace");
+	command.add_option("--netns", filters.netns,
+	                   "The network namespace inode (ls -L -i /proc/PID/ns/net)");
 }
 
 void add_filter_options(CLI::App &command, Filters &filters)
@@ -69,16 +79,6 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
 	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
 	add_socket_filter_options(command, filters);
-	command.add_option("--unit", filters.unit,
-	                   "The socket's systemd unit (nginx.service; nginx means nginx.service)");
-	command.add_option("--container", filters.container,
-	                   "The socket's container: its id or the first digits of it");
-	command.add_option("--pod", filters.pod,
-	                   "The socket's Kubernetes pod: its name, namespace/name or uid");
-	command.add_option("--namespace", filters.pod_namespace,
-	                   "The socket's Kubernetes namespace");
-	command.add_option("--netns", filters.netns,
-	                   "The network namespace inode (ls -L -i /proc/PID/ns/net)");
 }
 
 const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",

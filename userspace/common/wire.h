@@ -52,8 +52,8 @@ inline constexpr std::string_view kFilters[] = {
     kSince,      kAfterId, kDirection, kCause,     kPid, kComm,      kLocalPort,
     kRemotePort, kAddress, kUnit,      kContainer, kPod, kNamespace, kNetns};
 // The filters audit takes: what a live socket has.
-inline constexpr std::string_view kSocketFilters[] = {kPid, kComm, kLocalPort, kRemotePort,
-                                                      kAddress};
+inline constexpr std::string_view kSocketFilters[] = {
+    kPid, kComm, kLocalPort, kRemotePort, kAddress, kUnit, kContainer, kPod, kNamespace, kNetns};
 
 // audit
 inline constexpr char kIdleOverMs[] = "idle_over_ms";

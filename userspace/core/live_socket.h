@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/owner.h"
+#include "core/reset_event.h"
 #include "rstwatch/event.h"
 
 #include <cstddef>
@@ -19,6 +20,8 @@ struct LiveSocket {
 	const rstwatch_event *raw = nullptr;
 	// Every process holding the socket, lowest pid first.
 	std::span<const SocketHolder> holders;
+	// Its cgroup and the workload it names, once looked up; null if none.
+	const CgroupInfo *cgroup = nullptr;
 };
 
 // The sockets at risk one walk found. LiveSocket points into the storage

@@ -31,8 +31,8 @@ uint64_t ms_between(AuditWorker::Clock::time_point from, AuditWorker::Clock::tim
 
 } // namespace
 
-AuditWorker::AuditWorker(Walk walk, std::string cgroup_root)
-    : walk_(std::move(walk)), cgroups_(std::move(cgroup_root))
+AuditWorker::AuditWorker(Walk walk, WorkloadSources workload, std::string hostname)
+    : walk_(std::move(walk)), cgroups_(std::move(workload)), hostname_(std::move(hostname))
 {
 	ready_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	if (!ready_)
@@ -143,6 +143,8 @@ void AuditWorker::audit(std::vector<Job> &jobs, std::vector<Done> &done)
 		log::warning(std::string("audit: ") + failure);
 	}
 	LiveSockets sockets = collector.finish();
+	for (LiveSocket &socket : sockets.at_risk)
+		socket.cgroup = cgroups_.lookup(socket.raw->cgroup_id);
 	const Clock::time_point walked = Clock::now();
 	for (Job &job : jobs) {
 		Done answer;
@@ -168,7 +170,7 @@ void AuditWorker::audit(std::vector<Job> &jobs, std::vector<Done> &done)
 				context.elapsed_ms =
 				    ms_between(started, walked) + ms_between(judging, Clock::now());
 				context.idle_timeout_seen = job.seen;
-				context.cgroups = &cgroups_;
+				context.hostname = hostname_;
 				answer.lines =
 				    query::ok_line(query::audit_to_json(result, context));
 			}

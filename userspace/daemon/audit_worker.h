@@ -39,8 +39,9 @@ public:
 	using Record = std::function<void(const rstwatch_event &)>;
 	using Walk = std::function<void(const Record &)>;
 
-	// `cgroup_root` resolves the workload fields ("" leaves them empty).
-	AuditWorker(Walk walk, std::string cgroup_root);
+	// `workload` resolves the workload fields and filters; `hostname`
+	// names the node in every row.
+	AuditWorker(Walk walk, WorkloadSources workload, std::string hostname);
 	// Waits for a walk in progress, then stops the thread.
 	~AuditWorker();
 	AuditWorker(const AuditWorker &) = delete;
@@ -82,6 +83,7 @@ private:
 
 	Walk walk_;
 	CgroupCache cgroups_; // the worker thread's; the pipeline's is the loop's
+	std::string hostname_;
 	UniqueFd ready_;
 	std::mutex mutex_;
 	std::condition_variable wake_;

@@ -255,7 +255,7 @@ void Daemon::start(State &state)
 		    [&owners = *state.owners](const AuditWorker::Record &record) {
 			    owners.read_live_sockets(record);
 		    },
-		    cgroup2_mount());
+		    WorkloadSources{cgroup2_mount(), config_.pods_log_dir}, config_.hostname);
 		watch(state.epoll.get(), state.audits->fd(), kAuditReady, "the audit worker");
 	}
 

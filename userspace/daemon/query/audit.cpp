@@ -22,6 +22,8 @@ bool socket_matches(const EventFilter &filter, const LiveSocket &socket)
 	if (filter.address && !filter.address->matches(raw, true) &&
 	    !filter.address->matches(raw, false))
 		return false;
+	if (!filter.workload.matches(raw.netns, socket.cgroup))
+		return false;
 	if (!filter.pid && !filter.comm)
 		return true;
 	return std::any_of(socket.holders.begin(), socket.holders.end(),
@@ -75,11 +77,13 @@ AuditResult run_audit(std::span<const LiveSocket> sockets, size_t total, const R
 	return result;
 }
 
-json audit_row_to_json(const LiveSocket &socket, Risk risk, const CgroupInfo *cgroup)
+json audit_row_to_json(const LiveSocket &socket, Risk risk, const std::string &hostname)
 {
 	const rstwatch_event &raw = *socket.raw;
+	const CgroupInfo *cgroup = socket.cgroup;
 	TextBuffer text;
 	json row;
+	row["hostname"] = hostname;
 	row["risk"] = risk_name(risk);
 	row["predicted_cause"] = cause_name(predicted_cause(risk));
 	row["pid"] = raw.owner_pid;
@@ -117,6 +121,9 @@ json audit_row_to_json(const LiveSocket &socket, Risk risk, const CgroupInfo *cg
 	row["cgroup_path"] = cgroup ? cgroup->path : "";
 	row["systemd_unit"] = cgroup ? cgroup->unit : "";
 	row["container_id"] = cgroup ? cgroup->container : "";
+	row["pod_namespace"] = cgroup ? cgroup->pod_namespace : "";
+	row["pod_name"] = cgroup ? cgroup->pod_name : "";
+	row["pod_uid"] = cgroup ? cgroup->pod_uid : "";
 	row["remedy"] = risk_remedy(risk);
 	return row;
 }
@@ -151,11 +158,8 @@ json audit_to_json(const AuditResult &result, const AuditContext &context)
 		return body;
 	}
 	json rows = json::array();
-	for (const AuditRow &row : result.rows) {
-		const CgroupInfo *cgroup =
-		    context.cgroups ? context.cgroups->lookup(row.socket->raw->cgroup_id) : nullptr;
-		rows.push_back(audit_row_to_json(*row.socket, row.risk, cgroup));
-	}
+	for (const AuditRow &row : result.rows)
+		rows.push_back(audit_row_to_json(*row.socket, row.risk, context.hostname));
 	body["count"] = rows.size();
 	body[wire::response::kRows] = std::move(rows);
 	return body;

@@ -6,7 +6,6 @@
 #pragma once
 
 #include "core/audit_risks.h"
-#include "core/enrich.h"
 #include "core/live_socket.h"
 #include "daemon/query/request.h"
 
@@ -45,7 +44,8 @@ struct AuditResult {
 	std::vector<AuditGroup> groups;
 };
 
-// The pid and comm filters match any process holding the socket.
+// The pid and comm filters match any process holding the socket; the
+// workload filters, its cgroup (LiveSocket::cgroup).
 bool socket_matches(const EventFilter &filter, const LiveSocket &socket);
 
 // `request` is an audit request: its filter, limit and audit options.
@@ -60,10 +60,10 @@ struct AuditContext {
 	uint64_t elapsed_ms = 0; // walking and judging the sockets
 	// From rstwatch_received_reset_idle_seconds.
 	std::optional<IdleTimeoutSeen> idle_timeout_seen;
-	CgroupCache *cgroups = nullptr; // null: workload fields empty
+	std::string hostname; // the node, as every event names it
 };
 
-nlohmann::json audit_row_to_json(const LiveSocket &socket, Risk risk, const CgroupInfo *cgroup);
+nlohmann::json audit_row_to_json(const LiveSocket &socket, Risk risk, const std::string &hostname);
 nlohmann::json audit_to_json(const AuditResult &result, const AuditContext &context);
 
 } // namespace rstwatch::query

@@ -23,6 +23,9 @@ struct WorkloadFilter {
 	std::optional<uint32_t> netns;
 
 	bool matches(const ResetEvent &event) const;
+	// The same for anything with a network namespace and a cgroup (a live
+	// socket, for audit).
+	bool matches(uint32_t socket_netns, const CgroupInfo *cgroup) const;
 };
 
 bool is_workload_field(std::string_view field);
