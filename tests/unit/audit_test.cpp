@@ -6,12 +6,12 @@
 #include "daemon/query/audit.h"
 #include "daemon/query/request.h"
 #include "support/event_builder.h"
+#include "support/request_parsing.h"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace rstwatch
@@ -223,21 +223,12 @@ TEST(LiveSockets, HoldersComeFromEveryRecordEvenOnesJudgedSafe)
 
 query::Request audit_request(const std::string &line)
 {
-	query::ParseResult parsed = query::parse_request(line, 0);
-	if (const auto *error = std::get_if<query::RequestError>(&parsed)) {
-		ADD_FAILURE() << line << " -> " << error->message;
-		return {};
-	}
-	return std::get<query::Request>(parsed);
+	return test::parse_ok(line, 0);
 }
 
 std::string audit_error(const std::string &line)
 {
-	query::ParseResult parsed = query::parse_request(line, 0);
-	if (const auto *error = std::get_if<query::RequestError>(&parsed))
-		return error->message;
-	ADD_FAILURE() << line << " parsed, expected an error";
-	return "";
+	return test::parse_error(line, 0).message;
 }
 
 TEST(AuditRequest, TakesItsOptionsAndTheSocketFilters)

@@ -149,11 +149,39 @@ TEST_F(ConfigFile, AuditSettingsAreDurations)
 	outcome = load({"--audit-interval", "0"});
 	ASSERT_TRUE(outcome.config) << outcome.message;
 	EXPECT_EQ(outcome.config->audit_interval_ms, 0u) << "0 turns the periodic audit off";
-	for (const char *text : {"audit-interval = 60\n", "audit-idle-over = 0\n",
-	                         "audit-interval = soon\n"}) {
+	for (const char *text :
+	     {"audit-interval = 60\n", "audit-idle-over = 0\n", "audit-interval = soon\n"}) {
 		write(text);
 		EXPECT_FALSE(load().config) << text;
 	}
+}
+
+TEST_F(ConfigFile, ErrorsNameTheFileAndTheLine)
+{
+	write("# comment\nstore-events = 1000\n\ntop-series = many\n");
+	ConfigOutcome outcome = load();
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.exit_code, 2);
+	EXPECT_EQ(outcome.message.rfind("config file " + path_ + " line 4: ", 0), 0u)
+	    << outcome.message;
+	EXPECT_NE(outcome.message.find("many"), std::string::npos) << outcome.message;
+
+	write("store-events = 10\nstore_evnts = 10\n");
+	outcome = load();
+	EXPECT_EQ(outcome.message.rfind("config file " + path_ + " line 2: ", 0), 0u)
+	    << outcome.message;
+	EXPECT_NE(outcome.message.find("store_evnts"), std::string::npos) << outcome.message;
+
+	// Neither the command line's errors nor the environment's are the file's.
+	write("store-events = 10\n");
+	outcome = load({"--top-series", "many"});
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.message.find("line"), std::string::npos) << outcome.message;
+	setenv("RSTWATCH_METRICS_LISTEN", "localhost:80", 1);
+	outcome = load();
+	unsetenv("RSTWATCH_METRICS_LISTEN");
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.message.find("line"), std::string::npos) << outcome.message;
 }
 
 TEST_F(ConfigFile, MissingExplicitFileIsAnError)

@@ -115,7 +115,7 @@ int print_rows(const json &response)
 
 } // namespace
 
-CLI::App *add_audit_command(CLI::App &app, AuditArgs &args, size_t &limit)
+CLI::App *add_audit_command(CLI::App &app, AuditArgs &args, std::optional<size_t> &limit)
 {
 	CLI::App *audit =
 	    app.add_subcommand(wire::command::kAudit,

@@ -23,7 +23,7 @@ struct AuditArgs {
 
 // The audit subcommand with its own options; the socket filters are added by
 // the caller.
-CLI::App *add_audit_command(CLI::App &app, AuditArgs &args, size_t &limit);
+CLI::App *add_audit_command(CLI::App &app, AuditArgs &args, std::optional<size_t> &limit);
 // The request's audit fields (command, idle_over_ms, risk, summary).
 void add_audit_fields(const AuditArgs &args, nlohmann::json &request);
 int run_audit(Connection &connection, const nlohmann::json &request, bool as_json, bool summary);

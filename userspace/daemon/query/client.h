@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct Client {
 	bool recent_in_progress = false;
 	bool follower = false;
 	EventFilter filter;
+	// A follower that asked for a window back in time: the next stored id
+	// to replay. Live events go to it once the replay has caught up.
+	std::optional<uint64_t> replay_next_id;
 	bool close_after_flush = false;
 	// An audit runs for this client off the event loop; its answer is
 	// delivered when it is done.
@@ -56,7 +60,9 @@ struct Client {
 	uint32_t interest = 0;
 
 	size_t unsent() const { return output.size() - sent; }
-	bool writing() const { return unsent() > 0 || recent_in_progress; }
+	bool replaying() const { return replay_next_id.has_value(); }
+	// An answer (or a replay) still to write.
+	bool writing() const { return unsent() > 0 || recent_in_progress || replaying(); }
 	// Not read from until its answer is out.
 	bool busy() const { return writing() || awaiting_audit; }
 };
