@@ -96,6 +96,7 @@ void SocketOwners::read_records(HolderMap &out, bool only_wanted)
 
 void SocketOwners::find_holders(std::span<const uint64_t> inodes, HolderMap &out)
 {
+	std::lock_guard lock(holders_mutex_);
 	const int wanted = bpf_map__fd(skel_->maps.wanted_inodes);
 	const uint8_t yes = 1;
 	std::vector<uint64_t> added;
@@ -124,6 +125,7 @@ void SocketOwners::find_holders(std::span<const uint64_t> inodes, HolderMap &out
 
 void SocketOwners::find_all_holders(HolderMap &out)
 {
+	std::lock_guard lock(holders_mutex_);
 	read_records(out, false);
 }
 

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,19 +36,30 @@ public:
 	void find_all_holders(HolderMap &out);
 	// Hands `record` one record per TCP socket a process holds and
 	// holding process, the holder as owner (LiveSocketCollector gathers
-	// them). Its own program and link: safe on another thread while
-	// find_holders() runs.
+	// them). Safe on the audit worker thread while the event loop runs
+	// find_holders(): see holders_mutex_.
 	void read_live_sockets(const std::function<void(const rstwatch_event &)> &record) const;
 
 private:
 	// One pass of the iterator; with `only_wanted`, only the inodes in
-	// the wanted map are reported, else every socket.
+	// the wanted map are reported, else every socket. The caller holds
+	// holders_mutex_.
 	void read_records(HolderMap &out, bool only_wanted);
 
 	struct SkeletonDeleter {
 		void operator()(rstwatch_iter *skel) const noexcept;
 	};
 	std::unique_ptr<rstwatch_iter, SkeletonDeleter> skel_;
+	// The socket-holders program reads settings one run writes and the
+	// next overwrites: only_wanted (.data) and the wanted_inodes map,
+	// both shared by every run of it. Two runs at once (the event loop's
+	// owner lookup and any other thread's) would each see the other's
+	// inodes or filter, so each run holds this from setting them to
+	// reading its last record. The audit program takes no settings but
+	// the read-only jiffies_per_second, and every bpf_iter_create() gets a
+	// seq_file of its own, so read_live_sockets() needs no lock and an
+	// audit never waits for, nor holds up, an owner lookup.
+	std::mutex holders_mutex_;
 	LinkPtr link_;
 	LinkPtr audit_link_;
 	int listeners_fd_;
