@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,8 +32,8 @@ class AuditRisks : public OperatorTest
 protected:
 	static void SetUpTestSuite()
 	{
-		start_suite_daemon(
-		    "audit", {.args = {"--audit-interval", "1s", "--store-events", "262144"}});
+		start_suite_daemon("audit", {.args = {"--audit-interval", "1s", "--store-events",
+		                                      "262144", "--hostname", "audit-node"}});
 	}
 
 	// Prediction -> outcome: `actor` is told to do what the audit said
@@ -52,6 +53,18 @@ protected:
 		EXPECT_EQ(events[0]["comm"], row["comm"]);
 	}
 };
+
+// The process's cgroup v2 path, as /proc/PID/cgroup gives it ("0::/...").
+std::string cgroup_of(pid_t pid)
+{
+	std::ifstream file("/proc/" + std::to_string(pid) + "/cgroup");
+	for (std::string line; std::getline(file, line);) {
+		if (line.rfind("0::", 0) == 0)
+			return line.substr(3);
+	}
+	ADD_FAILURE() << "no cgroup v2 line in /proc/" << pid << "/cgroup";
+	return "";
+}
 
 std::string loopback(uint16_t port)
 {
@@ -113,6 +126,18 @@ TEST_F(AuditRisks, LingerZeroSocketIsListedAndItsCloseSendsThePredictedReset)
 	EXPECT_EQ(row["netns"], namespace_inode("/proc/self/ns/net"));
 	EXPECT_EQ(row["predicted_cause"], "linger_zero_close");
 	EXPECT_FALSE(row["remedy"].get<std::string>().empty());
+	// The workload fields, as the events carry them: the client's cgroup.
+	EXPECT_EQ(row["hostname"], "audit-node");
+	EXPECT_EQ(row["cgroup_path"], cgroup_of(client.pid()));
+	EXPECT_EQ(row["pod_name"], "");
+
+	// The workload filters select by the socket's namespace and cgroup.
+	const std::string netns = std::to_string(namespace_inode("/proc/self/ns/net"));
+	EXPECT_EQ(
+	    rows_of(audit_rows(*daemon_, {"--pid", pid, "--netns", netns}), client.pid()).size(),
+	    1u);
+	EXPECT_TRUE(audit_rows(*daemon_, {"--pid", pid, "--unit", "no-such-unit.service"}).empty());
+	EXPECT_TRUE(audit_rows(*daemon_, {"--pid", pid, "--pod", "no-such-pod"}).empty());
 
 	// The table, and the remedy under it.
 	CommandResult table = daemon_->rstwatch({"audit", "--pid", pid});
