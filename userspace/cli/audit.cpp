@@ -133,7 +133,7 @@ CLI::App *add_audit_command(CLI::App &app, AuditArgs &args, std::optional<size_t
 	                  "Only this risk: linger_zero, unread_data, peer_closed or "
 	                  "idle_without_keepalive");
 	audit->add_flag("--summary", args.summary, "Count the rows by process and risk");
-	audit->add_option("-n,--limit", limit, "How many rows (default 1000, at most 10000)");
+	audit->add_option("-n,--limit", limit, "How many rows: 1 to 10000 (default 1000)");
 	return audit;
 }
 
