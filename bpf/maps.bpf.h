@@ -16,7 +16,6 @@
  * them, which is how one object serves kernels with different tracepoint
  * signatures. */
 const volatile bool send_reset_has_reason __weak = false;
-const volatile __u32 jiffies_per_second __weak = 0;
 /* Submissions wake the reader only once this much is waiting: waking it for
  * every event costs far more than the program itself. */
 const volatile __u64 wakeup_bytes __weak = 64 * 1024;

@@ -18,17 +18,11 @@
 #include "defs.bpf.h"
 #include "kernel_read.bpf.h"
 #include "maps.bpf.h"
+#include "sock_fill.bpf.h"
 
 /* How long a closer is worth keeping: orphans finish within a minute or two
  * (FIN_WAIT2 and TIME_WAIT last 60 s by default). */
 #define RSTWATCH_CLOSER_KEEP_NS (120ull * 1000000000ull)
-
-/* TIME_WAIT and NEW_SYN_RECV "sockets" are mini sockets that share only
- * sock_common with struct sock; nothing beyond it may be read from them. */
-static __always_inline bool is_full_socket(__u8 state)
-{
-	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
-}
 
 /*
  * The socket lock is owned only by a task inside a socket call (or by the
@@ -68,9 +62,6 @@ static __always_inline void flow_key_from_event(const struct rstwatch_event *eve
 	key->local_port = event->local_port;
 	key->remote_port = event->remote_port;
 }
-
-static __always_inline const struct tcp_sock *
-fill_from_sock_common(struct rstwatch_event *event, const struct sock *sk, bool btf);
 
 /* Multiplicative hashing over the ten words of the 4-tuple (with netns). */
 static __always_inline struct rstwatch_closer_slot *

@@ -109,6 +109,22 @@ TEST(CliRequests, ValuesTheDaemonWouldRejectAreUsageErrors)
 	EXPECT_THROW(request_for({"recent", "--timeout-ms", "0"}), CLI::ParseError);
 }
 
+TEST(CliRequests, AuditOptionsGoOutUnderTheirProtocolNames)
+{
+	EXPECT_EQ(request_for({"audit"}), R"({"command":"audit"})");
+	EXPECT_EQ(request_for({"audit", "--idle-over", "1m30s", "--risk", "unread_data",
+	                       "--summary", "--pid", "42", "--comm", "app", "--local-port", "80",
+	                       "--address", "10.0.0.0/8", "-n", "20"}),
+	          R"({"address":"10.0.0.0/8","comm":"app","command":"audit",)"
+	          R"("idle_over_ms":90000,"limit":20,"local_port":80,"pid":42,)"
+	          R"("risk":"unread_data","summary":true})");
+	EXPECT_EQ(request_for({"audit", "--pod", "shop/cart", "--netns", "4026531840"}),
+	          R"({"command":"audit","netns":4026531840,"pod":"shop/cart"})");
+	EXPECT_THROW(request_for({"audit", "--idle-over", "5"}), CLI::ParseError);
+	EXPECT_THROW(request_for({"audit", "--since", "5m"}), CLI::ParseError)
+	    << "a live socket has no time of its own to filter on";
+}
+
 TEST(CliRequests, ZeroLimitGoesOutAndNegativeIdsAreRefusedNotWrapped)
 {
 	// -n 0 goes out as asked (the daemon refuses it), never as the default.

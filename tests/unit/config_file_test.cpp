@@ -135,6 +135,27 @@ TEST_F(ConfigFile, InvalidValuesAreErrors)
 	}
 }
 
+TEST_F(ConfigFile, AuditSettingsAreDurations)
+{
+	ConfigOutcome defaults = load_config({"rstwatchd", "--config", "/dev/null"});
+	ASSERT_TRUE(defaults.config) << defaults.message;
+	EXPECT_EQ(defaults.config->audit_interval_ms, 60000u);
+	EXPECT_EQ(defaults.config->audit_idle_over_ms, 300000u);
+	write("audit-interval = 5m\naudit-idle-over = 1h30m\n");
+	ConfigOutcome outcome = load();
+	ASSERT_TRUE(outcome.config) << outcome.message;
+	EXPECT_EQ(outcome.config->audit_interval_ms, 300000u);
+	EXPECT_EQ(outcome.config->audit_idle_over_ms, 5400000u);
+	outcome = load({"--audit-interval", "0"});
+	ASSERT_TRUE(outcome.config) << outcome.message;
+	EXPECT_EQ(outcome.config->audit_interval_ms, 0u) << "0 turns the periodic audit off";
+	for (const char *text :
+	     {"audit-interval = 60\n", "audit-idle-over = 0\n", "audit-interval = soon\n"}) {
+		write(text);
+		EXPECT_FALSE(load().config) << text;
+	}
+}
+
 TEST_F(ConfigFile, ErrorsNameTheFileAndTheLine)
 {
 	write("# comment\nstore-events = 1000\n\ntop-series = many\n");

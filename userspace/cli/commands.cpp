@@ -65,16 +65,9 @@ const CLI::Validator kWholeNumber(
     },
     "ID");
 
-void add_filter_options(CLI::App &command, Filters &filters)
+// The filters a live socket has too (audit takes only these).
+void add_socket_filter_options(CLI::App &command, Filters &filters)
 {
-	command.add_option("--since", filters.since,
-	                   "Only resets since: a duration back from now (90s, 5m, 1h30m, 2d), an "
-	                   "RFC 3339 time or Unix seconds");
-	command.add_option("--after-id", filters.after_id, "Only resets with a larger id")
-	    ->check(kWholeNumber);
-	command.add_option("--direction", filters.direction, "sent or received")
-	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
-	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
 	command.add_option("--pid", filters.pid, "Attributed to this process id");
 	command.add_option("--comm", filters.comm, "Attributed to this process name");
 	command.add_option("--local-port", filters.local_port, "This local port");
@@ -93,6 +86,19 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	                   "The socket's Kubernetes namespace");
 	command.add_option("--netns", filters.netns,
 	                   "The network namespace inode (ls -L -i /proc/PID/ns/net)");
+}
+
+void add_filter_options(CLI::App &command, Filters &filters)
+{
+	command.add_option("--since", filters.since,
+	                   "Only resets since: a duration back from now (90s, 5m, 1h30m, 2d), an "
+	                   "RFC 3339 time or Unix seconds");
+	command.add_option("--after-id", filters.after_id, "Only resets with a larger id")
+	    ->check(kWholeNumber);
+	command.add_option("--direction", filters.direction, "sent or received")
+	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
+	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
+	add_socket_filter_options(command, filters);
 }
 
 // --until: recent and top answer a window that ends; follow never does.
@@ -386,7 +392,8 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 } // namespace
 
 CommandLine::CommandLine()
-    : app_("rstwatch: asks rstwatchd who sent the TCP resets on this host, and why.\n"
+    : app_("rstwatch: asks rstwatchd who sent the TCP resets on this host, and why, and "
+           "which live sockets are headed for one.\n"
            "Exit codes: 0 success, 1 failure, 2 bad request, 3 no daemon, 4 permission "
            "denied."),
       socket_path_(kDefaultSocketPath), by_(wire::group_by::kProcess)
@@ -427,6 +434,11 @@ CommandLine::CommandLine()
 	explain_->add_option("id", id_, "The reset's id (first column of recent)")
 	    ->required()
 	    ->check(kWholeNumber);
+	audit_ = add_audit_command(app_, audit_args_, limit_);
+	add_socket_filter_options(*audit_, filters_);
+	// A live socket has holders, not an owner the kernel named.
+	audit_->get_option("--pid")->description("Held by this process id");
+	audit_->get_option("--comm")->description("Held by a process of this name");
 }
 
 json CommandLine::request() const
@@ -440,7 +452,9 @@ json CommandLine::request() const
 	// Given means sent, 0 included: the daemon says what the range is.
 	if (limit_)
 		request[wire::field::kLimit] = *limit_;
-	if (*recent_) {
+	if (*audit_) {
+		add_audit_fields(audit_args_, request);
+	} else if (*recent_) {
 		request[wire::field::kCommand] = wire::command::kRecent;
 	} else if (*top_) {
 		request[wire::field::kCommand] = wire::command::kTop;
@@ -464,6 +478,8 @@ int CommandLine::run(Connection &connection) const
 		return run_recent(connection, request, as_json_);
 	if (*top_)
 		return run_top(connection, request, as_json_);
+	if (*audit_)
+		return run_audit(connection, request, as_json_, audit_args_.summary);
 	return run_follow(connection, request, as_json_);
 }
 

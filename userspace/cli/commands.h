@@ -2,6 +2,7 @@
 // how each prints the daemon's answer.
 #pragma once
 
+#include "cli/audit.h"
 #include "cli/connection.h"
 
 #include <CLI/CLI.hpp>
@@ -72,6 +73,8 @@ private:
 	CLI::App *stats_ = nullptr;
 	CLI::App *follow_ = nullptr;
 	CLI::App *explain_ = nullptr;
+	CLI::App *audit_ = nullptr;
+	AuditArgs audit_args_;
 };
 
 } // namespace rstwatch::cli

@@ -1,5 +1,6 @@
-// rstwatch: asks a running rstwatchd about recent resets over its query
-// socket and prints aligned tables (or the daemon's JSON with --json).
+// rstwatch: asks a running rstwatchd about recent resets, and the live
+// sockets headed for one (audit), over its query socket and prints aligned
+// tables (or the daemon's JSON with --json).
 //
 // Exit codes: 0 success, 1 any other failure (including an event id the
 // store no longer holds), 2 bad request (usage or the daemon rejected it),

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -16,8 +17,9 @@ namespace
 {
 
 std::string g_program = "rstwatchd";
-// -1: not decided yet.
-int g_journal = -1;
+// -1: not decided yet. Atomic: the audit worker thread logs too, and the
+// first line from either thread may be the one that decides.
+std::atomic<int> g_journal{-1};
 
 // JOURNAL_STREAM is "<device>:<inode>" of the stream systemd connected; it
 // is inherited by children whose stderr may have been redirected since, so
@@ -50,11 +52,14 @@ void set_journal(bool journal)
 
 void write(Level level, std::string_view label, std::string_view message)
 {
-	if (g_journal < 0)
-		g_journal = stderr_is_journal() ? 1 : 0;
+	int journal = g_journal.load(std::memory_order_relaxed);
+	if (journal < 0) {
+		journal = stderr_is_journal() ? 1 : 0;
+		g_journal.store(journal, std::memory_order_relaxed);
+	}
 	std::string line;
 	line.reserve(g_program.size() + label.size() + message.size() + 8);
-	if (g_journal) {
+	if (journal) {
 		line += '<';
 		line += static_cast<char>('0' + static_cast<int>(level));
 		line += '>';

@@ -20,6 +20,7 @@ inline constexpr char kTop[] = "top";
 inline constexpr char kStats[] = "stats";
 inline constexpr char kFollow[] = "follow";
 inline constexpr char kExplain[] = "explain";
+inline constexpr char kAudit[] = "audit";
 } // namespace command
 
 // The members of a request object.
@@ -51,6 +52,14 @@ inline constexpr char kUntil[] = "until"; // recent and top only
 inline constexpr std::string_view kFilters[] = {
     kSince,   kAfterId, kDirection, kCause, kPid,       kComm,  kLocalPort, kRemotePort,
     kAddress, kUnit,    kContainer, kPod,   kNamespace, kNetns, kUntil};
+// The filters audit takes: what a live socket has.
+inline constexpr std::string_view kSocketFilters[] = {
+    kPid, kComm, kLocalPort, kRemotePort, kAddress, kUnit, kContainer, kPod, kNamespace, kNetns};
+
+// audit
+inline constexpr char kIdleOverMs[] = "idle_over_ms";
+inline constexpr char kRisk[] = "risk";
+inline constexpr char kSummary[] = "summary";
 } // namespace field
 
 // The values of "direction", in filters and in what the daemon reports.
@@ -96,6 +105,8 @@ inline constexpr char kMessage[] = "message";
 inline constexpr char kCommand[] = "command";
 inline constexpr char kEvents[] = "events";
 inline constexpr char kCoverage[] = "coverage";
+inline constexpr char kRows[] = "rows";     // audit
+inline constexpr char kGroups[] = "groups"; // top, audit with summary
 } // namespace response
 
 } // namespace rstwatch::wire

@@ -29,6 +29,10 @@ struct SocketHolder {
 // Socket inode -> its holders, lowest pid first.
 using HolderMap = std::unordered_map<uint64_t, std::vector<SocketHolder>>;
 
+// Lowest pid first, one entry per process: a process holding the same socket
+// twice (dup) is one holder, under its lowest descriptor.
+void sort_holders(std::vector<SocketHolder> &holders);
+
 // Where owners come from once the event is in userspace. The daemon's
 // implementation walks every process's descriptors with a BPF iterator.
 class OwnerLookup

@@ -39,6 +39,18 @@ bool waits_for_sender(const rstwatch_event &raw)
 
 } // namespace
 
+void sort_holders(std::vector<SocketHolder> &holders)
+{
+	std::sort(holders.begin(), holders.end(), [](const SocketHolder &a, const SocketHolder &b) {
+		return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+	});
+	holders.erase(std::unique(holders.begin(), holders.end(),
+	                          [](const SocketHolder &a, const SocketHolder &b) {
+		                          return a.pid == b.pid;
+	                          }),
+	              holders.end());
+}
+
 void OwnerResolver::add_note(const rstwatch_owner_note &note)
 {
 	if (notes_.size() >= kMaxNotes)

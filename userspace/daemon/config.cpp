@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include "common/duration.h"
 #include "daemon/metrics/exposer.h"
 
 #include <CLI/CLI.hpp>
@@ -73,6 +74,24 @@ std::string check_metrics_listen(const std::string &listen)
 	if (listen.empty() || listen == "off")
 		return "";
 	return validate_listen_address(listen);
+}
+
+// A duration as people write it ("90s", "5m"), turned into milliseconds for
+// the option's variable; "0" too, when `zero_allowed`.
+CLI::Validator duration_ms(bool zero_allowed)
+{
+	return CLI::Validator(
+	    [zero_allowed](std::string &text) -> std::string {
+		    if (zero_allowed && text == "0")
+			    return "";
+		    std::optional<int64_t> ns = parse_duration(text);
+		    if (!ns || *ns == 0)
+			    return "must be a duration: 90s, 5m, 1h30m" +
+			           std::string(zero_allowed ? ", or 0 for never" : "");
+		    text = std::to_string(*ns / 1'000'000);
+		    return "";
+	    },
+	    "");
 }
 
 void define_options(CLI::App &app, DaemonConfig &config)
@@ -180,6 +199,18 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	               "Output a follower may fall behind by before it is dropped")
 	    ->check(CLI::Range(size_t{4096}, size_t{1} << 30))
 	    ->capture_default_str();
+	app.add_option("--audit-interval", config.audit_interval_ms,
+	               "How often the live sockets are audited for the rstwatch_sockets_at_risk "
+	               "gauges (0: never; rstwatch audit works either way)")
+	    ->transform(duration_ms(true))
+	    ->type_name("DURATION")
+	    ->default_str("60s");
+	app.add_option("--audit-idle-over", config.audit_idle_over_ms,
+	               "Idle time the periodic audit counts as too long for a connection "
+	               "without keepalive (idle_without_keepalive)")
+	    ->transform(duration_ms(false))
+	    ->type_name("DURATION")
+	    ->default_str("300s");
 	app.add_flag("--verbose", config.verbose,
 	             "Print libbpf's debug output and the verifier log");
 	app.add_option("--hostname", config.hostname,

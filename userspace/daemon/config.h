@@ -36,6 +36,10 @@ struct DaemonConfig {
 	std::string metrics_workload_label = "none"; // none, unit or namespace
 	std::string pods_log_dir = "/var/log/pods";  // "" names no pods
 	QueryLimits limits;
+	// The periodic audit behind rstwatch_sockets_at_risk: how often (0:
+	// never), and the idle time it counts as too long.
+	uint64_t audit_interval_ms = 60'000;
+	uint64_t audit_idle_over_ms = 300'000;
 };
 
 struct ConfigOutcome {

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "core/event_format.h"
 #include "core/event_store.h"
+#include "daemon/audit_worker.h"
 #include "daemon/metrics/exposer.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
@@ -58,7 +59,7 @@ int print_libbpf(enum libbpf_print_level, const char *format, va_list args)
 }
 
 // Tags in epoll_event.data: which source is ready.
-enum : uint32_t { kRingReady = 1, kQueryReady = 2 };
+enum : uint32_t { kRingReady = 1, kQueryReady = 2, kAuditReady = 3 };
 
 // About a millisecond of work at the daemon's per-event cost.
 constexpr size_t kDrainSlice = EventPipeline::kMaxBatch;
@@ -103,6 +104,8 @@ struct Daemon::State {
 	std::unique_ptr<EventPipeline> pipeline;
 	std::unique_ptr<MetricsExposer> exposer;
 	std::unique_ptr<QueryServer> server;
+	// Before everything it reads (owners, metrics, server) goes.
+	std::unique_ptr<AuditWorker> audits;
 	ServiceNotifier notifier;
 	UniqueFd epoll;
 	int64_t started_ns = realtime_now_ns();
@@ -196,7 +199,7 @@ void Daemon::start(State &state)
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	state.metrics = make_metrics(tracer, config_);
 	try {
-		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd());
+		state.owners = std::make_unique<SocketOwners>(tracer.listeners_fd(), tracer.hz());
 	} catch (const Error &e) {
 		log::warning(std::string(e.what()) +
 		             ": resets handled in softirq or timers on sockets a process holds are "
@@ -222,6 +225,13 @@ void Daemon::start(State &state)
 			metrics.request_served(command, ok);
 		};
 		hooks.stats = [this, &state] { return stats(state); };
+		hooks.audit = [&state](const query::ClientTicket &ticket,
+		                       const query::Request &request) {
+			if (!state.audits)
+				return false;
+			state.audits->submit(ticket, request, state.metrics->idle_timeout_seen());
+			return true;
+		};
 		state.server = std::make_unique<QueryServer>(
 		    config_.socket_path, config_.socket_group, config_.limits, state.store,
 		    state.output, std::move(hooks));
@@ -241,6 +251,14 @@ void Daemon::start(State &state)
 	watch(state.epoll.get(), tracer.ring_epoll_fd(), kRingReady, "the ring buffer");
 	if (state.server)
 		watch(state.epoll.get(), state.server->fd(), kQueryReady, "the query socket");
+	if (state.owners) {
+		state.audits = std::make_unique<AuditWorker>(
+		    [&owners = *state.owners](const AuditWorker::Record &record) {
+			    owners.read_live_sockets(record);
+		    },
+		    WorkloadSources{cgroup2_mount(), config_.pods_log_dir}, config_.hostname);
+		watch(state.epoll.get(), state.audits->fd(), kAuditReady, "the audit worker");
+	}
 
 	std::string metrics_text =
 	    state.exposer ? "metrics on http://" + state.exposer->address() + "/metrics"
@@ -291,10 +309,11 @@ void Daemon::loop(State &state)
 		if (n < 0 && errno != EINTR)
 			throw Error("epoll_wait failed: " + errno_text(errno));
 		now = Clock::now();
-		bool ring_ready = false, query_ready = false;
+		bool ring_ready = false, query_ready = false, audit_ready = false;
 		for (int i = 0; i < n; i++) {
 			ring_ready |= ready[i].data.u32 == kRingReady;
 			query_ready |= ready[i].data.u32 == kQueryReady;
+			audit_ready |= ready[i].data.u32 == kAuditReady;
 		}
 		if (ring_ready || ring_pending || now >= next_drain) {
 			ring_pending = drain(state, now);
@@ -308,6 +327,13 @@ void Daemon::loop(State &state)
 			state.server->expire(now);
 			state.metrics->set_clients(state.server->clients(),
 			                           state.server->followers());
+		}
+		if (state.audits) {
+			if (audit_ready)
+				state.audits->hand_out(state.server.get(), *state.metrics, now);
+			state.audits->schedule(now,
+			                       std::chrono::milliseconds(config_.audit_interval_ms),
+			                       config_.audit_idle_over_ms);
 		}
 		state.metrics->set_store(state.store.size(), state.store.capacity());
 		if (now - last_resync > kClockResyncInterval) {

@@ -174,7 +174,7 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series, Workload
 	                     .Help("Query socket requests, by command and whether they succeeded")
 	                     .Register(registry);
 	for (std::string_view command :
-	     {"recent", "top", "stats", "follow", "explain", "invalid"}) {
+	     {"recent", "top", "stats", "follow", "explain", "audit", "invalid"}) {
 		for (std::string_view result : {"ok", "error"}) {
 			std::string key = std::string(command) + "/" + std::string(result);
 			requests_.emplace(key, &requests.Add({{"command", std::string(command)},
@@ -207,6 +207,11 @@ ResetMetrics::ResetMetrics(MetricsSources sources, unsigned top_series, Workload
 	                    .Register(registry);
 	reloads_[0] = &reloads.Add({{"result", "success"}});
 	reloads_[1] = &reloads.Add({{"result", "failure"}});
+	at_risk_family_ = &prometheus::BuildGauge()
+	                       .Name("rstwatch_sockets_at_risk")
+	                       .Help("Live TCP sockets headed for a reset, by risk, as the "
+	                             "periodic audit (--audit-interval) last found them")
+	                       .Register(registry);
 }
 
 ResetMetrics::~ResetMetrics() = default;
@@ -287,6 +292,28 @@ void ResetMetrics::set_store(size_t events, size_t capacity)
 void ResetMetrics::config_reloaded(bool ok)
 {
 	reloads_[ok ? 0 : 1]->Increment();
+}
+
+void ResetMetrics::set_sockets_at_risk(const std::array<uint64_t, kRiskCount> &sockets)
+{
+	for (Risk risk : all_risks()) {
+		prometheus::Gauge *&gauge = at_risk_[static_cast<size_t>(risk)];
+		if (!gauge)
+			gauge = &at_risk_family_->Add({{"risk", std::string(risk_name(risk))}});
+		gauge->Set(static_cast<double>(sockets[static_cast<size_t>(risk)]));
+	}
+}
+
+std::optional<IdleTimeoutSeen> ResetMetrics::idle_timeout_seen() const
+{
+	prometheus::ClientMetric metric = idle_seconds_->Collect();
+	std::vector<double> bounds;
+	std::vector<uint64_t> counts;
+	for (const prometheus::ClientMetric::Bucket &bucket : metric.histogram.bucket) {
+		bounds.push_back(bucket.upper_bound);
+		counts.push_back(bucket.cumulative_count);
+	}
+	return rstwatch::idle_timeout_seen(bounds, counts);
 }
 
 std::vector<std::weak_ptr<prometheus::Collectable>> ResetMetrics::collectables() const

@@ -9,6 +9,7 @@
 // series (top_series.h).
 #pragma once
 
+#include "core/audit_risks.h"
 #include "core/reset_event.h"
 #include "daemon/metrics/top_series.h"
 #include "daemon/metrics/workload_series.h"
@@ -25,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +81,11 @@ public:
 	void set_clients(size_t clients, size_t followers);
 	void set_store(size_t events, size_t capacity);
 	void config_reloaded(bool ok);
+	// The periodic audit's count of live sockets per risk; the series
+	// appear with the first audit.
+	void set_sockets_at_risk(const std::array<uint64_t, kRiskCount> &sockets);
+	// What the received-reset idle histogram says about idle timeouts.
+	std::optional<IdleTimeoutSeen> idle_timeout_seen() const;
 
 	// What /metrics serves, in the order it serves it.
 	std::vector<std::weak_ptr<prometheus::Collectable>> collectables() const;
@@ -106,6 +113,8 @@ private:
 	prometheus::Gauge *store_events_;
 	prometheus::Gauge *store_capacity_;
 	std::array<prometheus::Counter *, 2> reloads_{};
+	prometheus::Family<prometheus::Gauge> *at_risk_family_;
+	std::array<prometheus::Gauge *, kRiskCount> at_risk_{};
 };
 
 } // namespace rstwatch

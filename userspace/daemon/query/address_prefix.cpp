@@ -1,6 +1,6 @@
 #include "daemon/query/request.h"
 
-#include "daemon/query/digits.h"
+#include "common/digits.h"
 
 #include <arpa/inet.h>
 

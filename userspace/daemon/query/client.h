@@ -22,10 +22,18 @@ namespace rstwatch::query
 // to keep it busy, little enough that a large answer never sits in memory.
 inline constexpr size_t kOutputChunk = 64 * 1024;
 
+// Names a client across the wait for an answer made elsewhere (an audit):
+// the descriptor number may be reused meanwhile, the serial never is.
+struct ClientTicket {
+	int fd = -1;
+	uint64_t serial = 0;
+};
+
 struct Client {
 	using Clock = std::chrono::steady_clock;
 
 	UniqueFd fd;
+	uint64_t serial = 0;
 	uid_t uid = 0;
 	pid_t pid = 0;
 	std::string input;
@@ -43,6 +51,9 @@ struct Client {
 	// to replay. Live events go to it once the replay has caught up.
 	std::optional<uint64_t> replay_next_id;
 	bool close_after_flush = false;
+	// An audit runs for this client off the event loop; its answer is
+	// delivered when it is done.
+	bool awaiting_audit = false;
 	bool dead = false;
 	Clock::time_point read_deadline{};
 	Clock::time_point last_progress{};
@@ -50,7 +61,10 @@ struct Client {
 
 	size_t unsent() const { return output.size() - sent; }
 	bool replaying() const { return replay_next_id.has_value(); }
-	bool busy() const { return unsent() > 0 || recent_in_progress || replaying(); }
+	// An answer (or a replay) still to write.
+	bool writing() const { return unsent() > 0 || recent_in_progress || replaying(); }
+	// Not read from until its answer is out.
+	bool busy() const { return writing() || awaiting_audit; }
 };
 
 } // namespace rstwatch::query

@@ -71,6 +71,18 @@ Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) con
 			}
 			break;
 		}
+		case Command::Audit:
+			if (audit_ && audit_({client.fd.get(), client.serial}, request)) {
+				client.awaiting_audit = true;
+				answer.deferred = true;
+			} else {
+				answer.ok = false;
+				client.output += error_line(
+				    ErrorCode::Internal,
+				    "this rstwatchd cannot audit: its socket iterator did not load "
+				    "(its log says why)");
+			}
+			break;
 		case Command::Explain:
 			if (const ResetEvent *event = store_.find(request.id)) {
 				client.output +=

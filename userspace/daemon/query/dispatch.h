@@ -18,11 +18,15 @@ namespace rstwatch::query
 class Dispatcher
 {
 public:
+	// Starts an audit whose answer comes later; false when the daemon
+	// cannot audit (no socket iterator).
+	using AuditStarter = std::function<bool(const ClientTicket &, const Request &)>;
+
 	// `stats` gathers the daemon's counters for a stats request; without
-	// it, stats reports zeros.
+	// it, stats reports zeros. Without `audit`, audit requests fail.
 	Dispatcher(const EventStore &store, const OutputContext &output,
-	           std::function<DaemonStats()> stats)
-	    : store_(store), output_(output), stats_(std::move(stats))
+	           std::function<DaemonStats()> stats, AuditStarter audit = {})
+	    : store_(store), output_(output), stats_(std::move(stats)), audit_(std::move(audit))
 	{
 	}
 
@@ -31,6 +35,8 @@ public:
 		std::string_view command;
 		bool ok = true;
 		bool parsed = true;
+		// The answer comes later (an audit): served once it does.
+		bool deferred = false;
 	};
 	// A follow request makes the client a follower (replaying the stored
 	// events of its window first); a recent one starts a response that
@@ -49,6 +55,7 @@ private:
 	const EventStore &store_;
 	const OutputContext &output_;
 	std::function<DaemonStats()> stats_;
+	AuditStarter audit_;
 };
 
 } // namespace rstwatch::query

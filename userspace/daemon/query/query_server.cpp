@@ -25,7 +25,7 @@ constexpr int kReadsPerWake = 16;
 QueryServer::QueryServer(const std::string &path, const std::string &group, QueryLimits limits,
                          const EventStore &store, const OutputContext &output, Hooks hooks)
     : limits_(limits), output_(output), hooks_(std::move(hooks)),
-      dispatcher_(store, output, hooks_.stats), listener_(path, group)
+      dispatcher_(store, output, hooks_.stats, hooks_.audit), listener_(path, group)
 {
 	epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
 	if (!epoll_)
@@ -108,6 +108,7 @@ void QueryServer::accept_clients(Clock::time_point now)
 		}
 		auto client = std::make_unique<query::Client>();
 		client->fd.reset(fd);
+		client->serial = ++next_serial_;
 		client->uid = peer.uid;
 		client->pid = peer.pid;
 		client->read_deadline = now + std::chrono::milliseconds(limits_.read_timeout_ms);
@@ -146,7 +147,7 @@ void QueryServer::update_interest(query::Client &client)
 	if (client.dead)
 		return;
 	uint32_t want = 0;
-	if (client.busy())
+	if (client.writing())
 		want |= EPOLLOUT;
 	// A busy client is not read from: its next request waits in the
 	// kernel, which is the backpressure. Followers are read only to see
@@ -245,8 +246,28 @@ void QueryServer::answer(query::Client &client, std::string_view line, Clock::ti
 	query::Dispatcher::Answer answer = dispatcher_.answer(client, line);
 	if (answer.parsed)
 		client.last_progress = now;
-	if (hooks_.served)
+	if (hooks_.served && !answer.deferred)
 		hooks_.served(answer.command, answer.ok);
+}
+
+void QueryServer::deliver(const query::ClientTicket &ticket, std::string_view command,
+                          std::string_view lines, bool ok, Clock::time_point now)
+{
+	if (hooks_.served)
+		hooks_.served(command, ok);
+	auto it = clients_.find(ticket.fd);
+	if (it == clients_.end())
+		return;
+	query::Client &client = *it->second;
+	if (client.serial != ticket.serial || client.dead || !client.awaiting_audit)
+		return;
+	client.awaiting_audit = false;
+	client.output += lines;
+	client.last_progress = now;
+	process_input(client, now);
+	for (int fd : closing_)
+		close_client(fd);
+	closing_.clear();
 }
 
 void QueryServer::flush(query::Client &client, Clock::time_point now)
@@ -299,7 +320,7 @@ bool QueryServer::answering() const
 {
 	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
 		const query::Client &client = *entry.second;
-		return !client.dead && (!client.follower || client.replaying()) && client.busy();
+		return !client.dead && (!client.follower || client.replaying()) && client.writing();
 	});
 }
 
@@ -318,6 +339,12 @@ void QueryServer::handle_ready(Clock::time_point now)
 		if (it == clients_.end() || it->second->dead)
 			continue;
 		query::Client &client = *it->second;
+		// Gone while its audit runs: nobody to answer (and a hung-up
+		// socket would wake the loop until then).
+		if (client.awaiting_audit && (ready[i].events & (EPOLLHUP | EPOLLERR))) {
+			drop(client, "");
+			continue;
+		}
 		if (ready[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			read_from(client, now);
 		else
@@ -381,7 +408,9 @@ void QueryServer::expire(Clock::time_point now)
 	for (auto &[fd, client] : clients_) {
 		if (client->dead)
 			continue;
-		if (client->busy()) {
+		if (client->awaiting_audit)
+			continue; // the worker always answers
+		if (client->writing()) {
 			if (now - client->last_progress > write_timeout)
 				drop(*client, client->follower ? "slow_follower" : "write_timeout");
 		} else if (!client->follower && now > client->read_deadline) {

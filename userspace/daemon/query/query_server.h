@@ -40,6 +40,8 @@ public:
 		// A request was answered (command "invalid" when it did not parse).
 		std::function<void(std::string_view command, bool ok)> served;
 		std::function<query::DaemonStats()> stats;
+		// Starts an audit; its answer comes back through deliver().
+		query::Dispatcher::AuditStarter audit;
 	};
 
 	// Creates the socket (and its directory, 0750, when missing), owned by
@@ -58,6 +60,10 @@ public:
 	void publish(std::span<const ResetEvent> batch, Clock::time_point now);
 	// Drops clients past their read or write deadline.
 	void expire(Clock::time_point now);
+	// The answer to a deferred request (an audit), one or more whole
+	// lines; dropped when the client has gone meanwhile.
+	void deliver(const query::ClientTicket &ticket, std::string_view command,
+	             std::string_view lines, bool ok, Clock::time_point now);
 	void set_limits(const QueryLimits &limits) { limits_ = limits; }
 
 	const std::string &path() const { return listener_.path(); }
@@ -93,6 +99,7 @@ private:
 	UniqueFd epoll_;
 	std::unordered_map<int, std::unique_ptr<query::Client>> clients_;
 	std::vector<int> closing_;
+	uint64_t next_serial_ = 0;
 	std::map<std::string, uint64_t> dropped_;
 };
 

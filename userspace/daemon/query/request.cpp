@@ -3,7 +3,7 @@
 #include "core/owner.h"
 
 #include "common/wire.h"
-#include "daemon/query/digits.h"
+#include "common/digits.h"
 #include "daemon/query/time.h"
 
 #include <nlohmann/json.hpp>
@@ -26,6 +26,13 @@ bool is_filter_field(std::string_view field)
 	                 field) != std::end(wire::field::kFilters);
 }
 
+bool is_socket_filter_field(std::string_view field)
+{
+	return std::find(std::begin(wire::field::kSocketFilters),
+	                 std::end(wire::field::kSocketFilters),
+	                 field) != std::end(wire::field::kSocketFilters);
+}
+
 // The fields each command accepts besides "command"; anything else is a bad
 // request, so a misspelt filter never silently selects everything.
 struct CommandSpec {
@@ -35,6 +42,8 @@ struct CommandSpec {
 	bool limit;
 	bool by;
 	bool id;
+	// Takes the audit fields, and only the filters a live socket has.
+	bool audit = false;
 };
 
 constexpr CommandSpec kCommands[] = {
@@ -43,6 +52,7 @@ constexpr CommandSpec kCommands[] = {
     {Command::Stats, wire::command::kStats, false, false, false, false},
     {Command::Follow, wire::command::kFollow, true, false, false, false},
     {Command::Explain, wire::command::kExplain, false, false, false, true},
+    {Command::Audit, wire::command::kAudit, true, true, false, false, true},
 };
 
 constexpr std::pair<GroupBy, std::string_view> kGroupBy[] = {
@@ -211,6 +221,34 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 	return std::nullopt;
 }
 
+bool is_audit_field(std::string_view field)
+{
+	return field == wire::field::kIdleOverMs || field == wire::field::kRisk ||
+	       field == wire::field::kSummary;
+}
+
+std::optional<RequestError> read_audit_field(std::string_view field, const json &value,
+                                             AuditOptions &audit)
+{
+	if (field == wire::field::kIdleOverMs)
+		return read_uint(value, field, 1, kMaxIdleOverMs, audit.idle_over_ms);
+	if (field == wire::field::kSummary) {
+		if (!value.is_boolean())
+			return bad("summary must be true or false");
+		audit.summary = value.get<bool>();
+		return std::nullopt;
+	}
+	std::string text;
+	if (auto error = read_string(value, field, text))
+		return error;
+	audit.risk = parse_risk(text);
+	if (!audit.risk)
+		return bad("risk must be linger_zero, unread_data, peer_closed or "
+		           "idle_without_keepalive, not " +
+		           echoed(text));
+	return std::nullopt;
+}
+
 // What no field can tell alone: the combinations a command refuses.
 std::optional<RequestError> check_combination(const Request &request)
 {
@@ -240,17 +278,23 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	if (!spec)
 		return RequestError{ErrorCode::UnknownCommand,
 		                    "unknown command " + echoed(name) +
-		                        " (recent, top, stats, follow, explain)"};
+		                        " (recent, top, stats, follow, explain, audit)"};
 
 	Request out;
 	out.command = spec->command;
-	out.limit = spec->command == Command::Top ? kDefaultTopLimit : kDefaultRecentLimit;
+	out.limit = spec->command == Command::Top     ? kDefaultTopLimit
+	            : spec->command == Command::Audit ? kDefaultAuditLimit
+	                                              : kDefaultRecentLimit;
 	bool have_id = false;
 	for (const auto &[field, value] : request.items()) {
 		if (field == wire::field::kCommand)
 			continue;
-		if (spec->filters && is_filter_field(field)) {
+		if (spec->filters && is_filter_field(field) &&
+		    (!spec->audit || is_socket_filter_field(field))) {
 			if (auto error = read_filter_field(field, value, now_ns, out.filter))
+				return *error;
+		} else if (spec->audit && is_audit_field(field)) {
+			if (auto error = read_audit_field(field, value, out.audit))
 				return *error;
 		} else if (spec->limit && field == wire::field::kLimit) {
 			uint64_t limit = 0;

@@ -4,6 +4,7 @@
 // section is the specification.
 #pragma once
 
+#include "core/audit_risks.h"
 #include "core/classifier.h"
 #include "core/reset_event.h"
 #include "daemon/query/workload_filter.h"
@@ -25,8 +26,12 @@ inline constexpr size_t kDefaultRecentLimit = 100;
 inline constexpr size_t kMaxRecentLimit = 10000;
 inline constexpr size_t kDefaultTopLimit = 10;
 inline constexpr size_t kMaxTopLimit = 1000;
+// Audit rows; a summary is whole whatever the limit.
+inline constexpr size_t kDefaultAuditLimit = 1000;
+// Ten years, as the longest duration anywhere in the protocol.
+inline constexpr uint64_t kMaxIdleOverMs = 10ull * 366 * 86400 * 1000;
 
-enum class Command { Recent, Top, Stats, Follow, Explain };
+enum class Command { Recent, Top, Stats, Follow, Explain, Audit };
 enum class GroupBy { RemoteAddress, Process, LocalPort, Cause, Unit, Container, Pod, Netns };
 
 std::string_view command_name(Command command);
@@ -65,12 +70,21 @@ struct EventFilter {
 	bool matches(const ResetEvent &event, const rstwatch_classify_config &classify) const;
 };
 
+// What audit asks besides the filters (of which it takes the ones a live
+// socket has: pid, comm, local_port, remote_port, address).
+struct AuditOptions {
+	uint64_t idle_over_ms = kDefaultIdleOverMs;
+	std::optional<Risk> risk;
+	bool summary = false;
+};
+
 struct Request {
 	Command command = Command::Stats;
 	EventFilter filter;
 	size_t limit = 0;
 	GroupBy by = GroupBy::Process;
 	uint64_t id = 0; // explain
+	AuditOptions audit;
 };
 
 // Stable identifiers, like the cause names: clients switch on them.

@@ -2,6 +2,8 @@
 // besides Unix seconds.
 #pragma once
 
+#include "common/duration.h"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -9,10 +11,6 @@
 namespace rstwatch::query
 {
 
-inline constexpr int64_t kNsPerSecond = 1'000'000'000;
-
-// "90s", "5m", "1h30m", "2d" -> nanoseconds.
-std::optional<int64_t> parse_duration(std::string_view text);
 // "2026-11-23T20:25:00Z", "2026-11-23T20:25:00.5+01:00" -> ns since the epoch.
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 

@@ -92,11 +92,15 @@ std::optional<std::string> set_workload_filter(std::string_view field, std::stri
 
 bool WorkloadFilter::matches(const ResetEvent &event) const
 {
-	if (netns && event.raw.netns != *netns)
+	return matches(event.raw.netns, event.cgroup);
+}
+
+bool WorkloadFilter::matches(uint32_t socket_netns, const CgroupInfo *cgroup) const
+{
+	if (netns && socket_netns != *netns)
 		return false;
 	if (!unit && !container && !pod && !pod_namespace)
 		return true;
-	const CgroupInfo *cgroup = event.cgroup;
 	if (!cgroup)
 		return false;
 	if (unit && cgroup->unit != *unit)

@@ -24,6 +24,9 @@ struct WorkloadFilter {
 
 	bool matches(const ResetEvent &event) const;
 	bool empty() const { return !unit && !container && !pod && !pod_namespace && !netns; }
+	// The same for anything with a network namespace and a cgroup (a live
+	// socket, for audit).
+	bool matches(uint32_t socket_netns, const CgroupInfo *cgroup) const;
 };
 
 bool is_workload_field(std::string_view field);

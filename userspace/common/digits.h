@@ -7,7 +7,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace rstwatch::query
+namespace rstwatch
 {
 
 // Digits only, no sign: "007" is 7, "" and "7x" are not numbers.
@@ -22,4 +22,4 @@ template <typename T> std::optional<T> parse_digits(std::string_view text)
 	return value;
 }
 
-} // namespace rstwatch::query
+} // namespace rstwatch
