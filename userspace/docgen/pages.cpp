@@ -11,15 +11,22 @@ namespace
 
 const std::string kReadme = "/usr/share/doc/rstwatch/README.md";
 
+ManPageText titled(const std::string &name, int section, const std::string &manual,
+                   const std::string &version)
+{
+	ManPageText page;
+	page.name = name;
+	page.section = section;
+	page.source = "rstwatch " + version;
+	page.manual = manual;
+	return page;
+}
+
 } // namespace
 
 ManPageText daemon_page(const std::string &version)
 {
-	ManPageText page;
-	page.name = "rstwatchd";
-	page.section = 8;
-	page.source = "rstwatch " + version;
-	page.manual = "System Administration";
+	ManPageText page = titled("rstwatchd", 8, "System Administration", version);
 	page.description = {
 	    "Startup messages and errors go to standard error, one line each; \"rstwatchd: "
 	    "ready\" follows once every probe is attached, the ring buffer is being drained "
@@ -76,11 +83,7 @@ ManPageText daemon_page(const std::string &version)
 ManPageText client_page(const std::string &version)
 {
 	using namespace rstwatch::cli;
-	ManPageText page;
-	page.name = "rstwatch";
-	page.section = 1;
-	page.source = "rstwatch " + version;
-	page.manual = "User Commands";
+	ManPageText page = titled("rstwatch", 1, "User Commands", version);
 	page.description = {
 	    "It connects to rstwatchd(8) over its query socket, sends one request and prints "
 	    "the answer as an aligned table, or as the daemon's JSON with --json. Members of "
