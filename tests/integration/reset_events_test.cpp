@@ -113,6 +113,10 @@ TEST_P(ResetEvents, CloseWithUnreadDataSendsResetFromTheServer)
 	EXPECT_EQ(received["peer_pid"], server.pid());
 	EXPECT_EQ(received["peer_comm"], "rstw-server");
 	EXPECT_EQ(sent["peer_event_id"], received["id"]);
+	// What to change is on the sender's side: the remedy is its.
+	EXPECT_NE(received["remedy"].get<std::string>().find(sent["remedy"].get<std::string>()),
+	          std::string::npos)
+	    << received["remedy"];
 
 	server.channel().send(0);
 	client.channel().send(0);
@@ -178,6 +182,11 @@ TEST_P(ResetEvents, LingerZeroCloseSendsResetFromTheClient)
 	EXPECT_EQ(received["current_is_owner"], false);
 	EXPECT_EQ(received["peer_cause"], "linger_zero_close");
 	EXPECT_EQ(received["peer_pid"], client.pid());
+	// Whatever the receiving side's own cause, the remedy is the sender's.
+	const std::string remedy = received["remedy"];
+	EXPECT_NE(remedy.find(sent["remedy"].get<std::string>()), std::string::npos) << remedy;
+	EXPECT_NE(remedy.find("SO_LINGER"), std::string::npos) << remedy;
+	EXPECT_EQ(remedy.find("keepalive"), std::string::npos) << remedy;
 	server.channel().send(1);
 	EXPECT_EQ(server.channel().receive(), static_cast<uint32_t>(ECONNRESET));
 

@@ -109,5 +109,26 @@ TEST(CliRequests, ValuesTheDaemonWouldRejectAreUsageErrors)
 	EXPECT_THROW(request_for({"recent", "--timeout-ms", "0"}), CLI::ParseError);
 }
 
+TEST(CliRequests, ZeroLimitGoesOutAndNegativeIdsAreRefusedNotWrapped)
+{
+	// -n 0 goes out as asked (the daemon refuses it), never as the default.
+	EXPECT_EQ(request_for({"recent", "-n", "0"}), R"({"command":"recent","limit":0})");
+	EXPECT_THROW(request_for({"explain", "-1"}), CLI::ParseError);
+	EXPECT_THROW(request_for({"explain", "--", "-1"}), CLI::ParseError);
+	EXPECT_THROW(request_for({"recent", "--after-id", "-1"}), CLI::ParseError);
+	EXPECT_THROW(request_for({"explain", "1e3"}), CLI::ParseError);
+	EXPECT_EQ(request_for({"explain", "18446744073709551615"}),
+	          R"({"command":"explain","id":18446744073709551615})");
+}
+
+TEST(CliRequests, UntilGoesOutForRecentAndTopOnly)
+{
+	EXPECT_EQ(request_for({"recent", "--since", "1h", "--until", "30m"}),
+	          R"({"command":"recent","since":"1h","until":"30m"})");
+	EXPECT_EQ(request_for({"top", "--until", "1795465500"}),
+	          R"({"by":"process","command":"top","until":1795465500})");
+	EXPECT_THROW(request_for({"follow", "--until", "5m"}), CLI::ParseError);
+}
+
 } // namespace
 } // namespace rstwatch::cli

@@ -135,6 +135,34 @@ TEST_F(ConfigFile, InvalidValuesAreErrors)
 	}
 }
 
+TEST_F(ConfigFile, ErrorsNameTheFileAndTheLine)
+{
+	write("# comment\nstore-events = 1000\n\ntop-series = many\n");
+	ConfigOutcome outcome = load();
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.exit_code, 2);
+	EXPECT_EQ(outcome.message.rfind("config file " + path_ + " line 4: ", 0), 0u)
+	    << outcome.message;
+	EXPECT_NE(outcome.message.find("many"), std::string::npos) << outcome.message;
+
+	write("store-events = 10\nstore_evnts = 10\n");
+	outcome = load();
+	EXPECT_EQ(outcome.message.rfind("config file " + path_ + " line 2: ", 0), 0u)
+	    << outcome.message;
+	EXPECT_NE(outcome.message.find("store_evnts"), std::string::npos) << outcome.message;
+
+	// Neither the command line's errors nor the environment's are the file's.
+	write("store-events = 10\n");
+	outcome = load({"--top-series", "many"});
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.message.find("line"), std::string::npos) << outcome.message;
+	setenv("RSTWATCH_METRICS_LISTEN", "localhost:80", 1);
+	outcome = load();
+	unsetenv("RSTWATCH_METRICS_LISTEN");
+	EXPECT_FALSE(outcome.config);
+	EXPECT_EQ(outcome.message.find("line"), std::string::npos) << outcome.message;
+}
+
 TEST_F(ConfigFile, MissingExplicitFileIsAnError)
 {
 	ConfigOutcome outcome =

@@ -4,6 +4,7 @@
 #include "daemon/query/response.h"
 #include "daemon/query/time.h"
 #include "support/event_builder.h"
+#include "support/request_parsing.h"
 
 #include <gtest/gtest.h>
 
@@ -23,22 +24,12 @@ constexpr int64_t kSecond = 1'000'000'000;
 
 Request parse_ok(const std::string &line)
 {
-	ParseResult result = parse_request(line, kNow);
-	if (const auto *error = std::get_if<RequestError>(&result)) {
-		ADD_FAILURE() << line << " -> " << error->message;
-		return {};
-	}
-	return std::get<Request>(result);
+	return test::parse_ok(line, kNow);
 }
 
 RequestError parse_error(const std::string &line)
 {
-	ParseResult result = parse_request(line, kNow);
-	if (std::holds_alternative<Request>(result)) {
-		ADD_FAILURE() << line << " parsed, expected an error";
-		return {};
-	}
-	return std::get<RequestError>(result);
+	return test::parse_error(line, kNow);
 }
 
 rstwatch_classify_config classify_config()

@@ -17,15 +17,19 @@ using nlohmann::json;
 
 void Filters::add_to(json &request) const
 {
-	if (since) {
-		// Plain digits are Unix seconds; the daemon takes them as a
-		// number, durations and times as strings.
-		if (!since->empty() && since->size() <= 12 &&
-		    since->find_first_not_of("0123456789") == std::string::npos)
-			request[wire::field::kSince] = std::stoull(*since);
+	// Plain digits are Unix seconds; the daemon takes them as a number,
+	// durations and times as strings.
+	auto add_time = [&request](const char *field, const std::optional<std::string> &time) {
+		if (!time)
+			return;
+		if (!time->empty() && time->size() <= 12 &&
+		    time->find_first_not_of("0123456789") == std::string::npos)
+			request[field] = std::stoull(*time);
 		else
-			request[wire::field::kSince] = *since;
-	}
+			request[field] = *time;
+	};
+	add_time(wire::field::kSince, since);
+	add_time(wire::field::kUntil, until);
 	auto add_if_given = [&request](const char *field, const auto &value) {
 		if (value)
 			request[field] = *value;
@@ -48,12 +52,25 @@ void Filters::add_to(json &request) const
 namespace
 {
 
+// Event ids are unsigned 64-bit: without this, "-1" would wrap to the
+// largest id instead of being refused.
+const CLI::Validator kWholeNumber(
+    [](std::string &value) -> std::string {
+	    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+		    return "must be a whole number of 0 or more (an id from the ID column of "
+		           "recent), not " +
+		           value;
+	    return "";
+    },
+    "ID");
+
 void add_filter_options(CLI::App &command, Filters &filters)
 {
 	command.add_option("--since", filters.since,
 	                   "Only resets since: a duration back from now (90s, 5m, 1h30m, 2d), an "
 	                   "RFC 3339 time or Unix seconds");
-	command.add_option("--after-id", filters.after_id, "Only resets with a larger id");
+	command.add_option("--after-id", filters.after_id, "Only resets with a larger id")
+	    ->check(kWholeNumber);
 	command.add_option("--direction", filters.direction, "sent or received")
 	    ->check(CLI::IsMember({wire::direction::kSent, wire::direction::kReceived}));
 	command.add_option("--cause", filters.cause, "One cause (refused, peer_reset, ...)");
@@ -62,7 +79,9 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	command.add_option("--local-port", filters.local_port, "This local port");
 	command.add_option("--remote-port", filters.remote_port, "This remote port");
 	command.add_option("--address", filters.address,
-	                   "Either end is this address or in this prefix (10.0.0.0/8)");
+	                   "Either end is this address or in this prefix (10.0.0.0/8, ::1); with "
+	                   "a port as the tables print it, that end has the port too "
+	                   "(127.0.0.1:52779, [::1]:8080)");
 	command.add_option("--unit", filters.unit,
 	                   "The socket's systemd unit (nginx.service; nginx means nginx.service)");
 	command.add_option("--container", filters.container,
@@ -73,6 +92,14 @@ void add_filter_options(CLI::App &command, Filters &filters)
 	                   "The socket's Kubernetes namespace");
 	command.add_option("--netns", filters.netns,
 	                   "The network namespace inode (ls -L -i /proc/PID/ns/net)");
+}
+
+// --until: recent and top answer a window that ends; follow never does.
+void add_until_option(CLI::App &command, Filters &filters)
+{
+	command.add_option("--until", filters.until,
+	                   "Only resets before: a duration back from now, an RFC 3339 time or "
+	                   "Unix seconds");
 }
 
 const std::vector<std::string> kEventHeader = {"ID",     "TIME",  "DIR", "LOCAL",
@@ -275,6 +302,16 @@ void print_workload(const json &event)
 	print_line("netns", text(event["netns"]));
 }
 
+// Why an event has no tcp_sock fields.
+std::string unread_unknown_because(const json &event)
+{
+	if (!event.value("has_socket", false))
+		return "no socket";
+	if (event["state"] == "TIME_WAIT")
+		return "a TIME_WAIT socket";
+	return "not a full socket";
+}
+
 int run_explain(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
@@ -302,12 +339,23 @@ int run_explain(Connection &connection, const json &request, bool as_json)
 		print_line("exiting", "yes, signal " + text(event["exit_signal"]));
 	print_line("state", text(event["state"]));
 	print_line("reason", text(event["kernel_reason"]));
-	print_line("unread", text(event["unread_bytes"]) + " bytes");
-	print_line("unsent", text(event["unsent_bytes"]) + " bytes");
+	// The kernel reads these from a full tcp_sock only; elsewhere the
+	// zeros in the JSON are not measurements.
+	const bool full = event.value("full_socket", false);
+	const std::string unknown = "unknown (" + unread_unknown_because(event) + ")";
+	print_line("unread", full ? text(event["unread_bytes"]) + " bytes" : unknown);
+	print_line("unsent", full ? text(event["unsent_bytes"]) + " bytes" : unknown);
 	if (event.value("linger_on", false))
 		print_line("linger", text(event["linger_seconds"]) + " s");
-	print_line("idle", "sent " + text(event["idle_since_send_ms"]) + " ms ago, received " +
-	                       text(event["idle_since_receive_ms"]) + " ms ago");
+	const std::string state = text(event["state"]);
+	if (!full)
+		print_line("idle", unknown);
+	else if (state == "SYN_SENT" || state == "SYN_RECV")
+		print_line("idle", "unknown (the handshake never completed)");
+	else
+		print_line("idle", "sent " + text(event["idle_since_send_ms"]) +
+		                       " ms ago, received " + text(event["idle_since_receive_ms"]) +
+		                       " ms ago");
 	if (!event["cgroup_path"].is_null() && !text(event["cgroup_path"]).empty())
 		print_line("cgroup", text(event["cgroup_path"]));
 	print_workload(event);
@@ -341,10 +389,12 @@ CommandLine::CommandLine()
 
 	recent_ = app_.add_subcommand(wire::command::kRecent, "The latest resets, oldest first");
 	add_filter_options(*recent_, filters_);
-	recent_->add_option("-n,--limit", limit_, "How many (default 100, at most 10000)");
+	add_until_option(*recent_, filters_);
+	recent_->add_option("-n,--limit", limit_, "How many: 1 to 10000 (default 100)");
 	top_ = app_.add_subcommand(wire::command::kTop,
 	                           "Who sends or gets the most resets: resets grouped and counted");
 	add_filter_options(*top_, filters_);
+	add_until_option(*top_, filters_);
 	top_->add_option(
 	        "--by", by_,
 	        "process, remote_address, local_port, cause, unit, container, pod or netns")
@@ -353,12 +403,14 @@ CommandLine::CommandLine()
 	         wire::group_by::kLocalPort, "port", wire::group_by::kCause, wire::group_by::kUnit,
 	         wire::group_by::kContainer, wire::group_by::kPod, wire::group_by::kNetns}))
 	    ->capture_default_str();
-	top_->add_option("-n,--limit", limit_, "How many groups (default 10)");
+	top_->add_option("-n,--limit", limit_, "How many groups: 1 to 1000 (default 10)");
 	stats_ = app_.add_subcommand(wire::command::kStats, "Totals and the daemon's state");
 	follow_ = app_.add_subcommand(wire::command::kFollow, "Print resets as they happen");
 	add_filter_options(*follow_, filters_);
 	explain_ = app_.add_subcommand(wire::command::kExplain, "Everything known about one reset");
-	explain_->add_option("id", id_, "The reset's id (first column of recent)")->required();
+	explain_->add_option("id", id_, "The reset's id (first column of recent)")
+	    ->required()
+	    ->check(kWholeNumber);
 }
 
 json CommandLine::request() const
@@ -369,8 +421,9 @@ json CommandLine::request() const
 		return {{wire::field::kCommand, wire::command::kExplain}, {wire::field::kId, id_}};
 	json request;
 	filters_.add_to(request);
+	// Given means sent, 0 included: the daemon says what the range is.
 	if (limit_)
-		request[wire::field::kLimit] = limit_;
+		request[wire::field::kLimit] = *limit_;
 	if (*recent_) {
 		request[wire::field::kCommand] = wire::command::kRecent;
 	} else if (*top_) {

@@ -31,6 +31,7 @@ struct Filters {
 	std::optional<std::string> pod;
 	std::optional<std::string> pod_namespace;
 	std::optional<uint32_t> netns;
+	std::optional<std::string> until;
 
 	// Each filter given, under its protocol name.
 	void add_to(nlohmann::json &request) const;
@@ -63,7 +64,7 @@ private:
 	bool as_json_ = false;
 	int timeout_ms_ = 10000;
 	Filters filters_;
-	size_t limit_ = 0;
+	std::optional<size_t> limit_;
 	std::string by_;
 	uint64_t id_ = 0;
 	CLI::App *recent_ = nullptr;

@@ -47,9 +47,10 @@ inline constexpr char kContainer[] = "container";
 inline constexpr char kPod[] = "pod";
 inline constexpr char kNamespace[] = "namespace";
 inline constexpr char kNetns[] = "netns";
+inline constexpr char kUntil[] = "until"; // recent and top only
 inline constexpr std::string_view kFilters[] = {
-    kSince,      kAfterId, kDirection, kCause,     kPid, kComm,      kLocalPort,
-    kRemotePort, kAddress, kUnit,      kContainer, kPod, kNamespace, kNetns};
+    kSince,   kAfterId, kDirection, kCause, kPid,       kComm,  kLocalPort, kRemotePort,
+    kAddress, kUnit,    kContainer, kPod,   kNamespace, kNetns, kUntil};
 } // namespace field
 
 // The values of "direction", in filters and in what the daemon reports.

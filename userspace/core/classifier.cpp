@@ -85,6 +85,21 @@ std::string_view cause_remedy(Cause cause)
 	return index < kCauses.size() ? kCauses[index].remedy : kCauses[0].remedy;
 }
 
+std::string_view linked_sender_remedy(Cause sender_cause)
+{
+	// Made once: every output writes remedies without allocating.
+	static const std::array<std::string, kCauseCount> remedies = [] {
+		std::array<std::string, kCauseCount> texts;
+		for (const CauseInfo &info : kCauses)
+			texts[static_cast<size_t>(info.cause)] =
+			    "The sender is on this host (peer_cause " + std::string(info.name) +
+			    "): " + std::string(info.remedy);
+		return texts;
+	}();
+	size_t index = static_cast<size_t>(sender_cause);
+	return remedies[index < remedies.size() ? index : 0];
+}
+
 std::optional<Cause> parse_cause(std::string_view name)
 {
 	for (const CauseInfo &info : kCauses)

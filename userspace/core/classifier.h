@@ -44,6 +44,10 @@ std::optional<Cause> parse_cause(std::string_view name);
 // Every cause, in enum order.
 const std::array<Cause, kCauseCount> &all_causes();
 std::string_view cause_remedy(Cause cause);
+// The remedy for a received reset whose sender is a socket on this host with
+// a known cause: what to change is on the sending side, whatever the
+// receiving side's own cause suggests.
+std::string_view linked_sender_remedy(Cause sender_cause);
 
 // Builds the rule configuration from this kernel's enum sk_rst_reason names
 // (KernelBtf::enum_names), indexed by value.

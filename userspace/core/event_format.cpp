@@ -31,6 +31,20 @@ uint64_t connection_age_ms(const ResetEvent &event)
 	return static_cast<uint64_t>(event.realtime_ns - created) / 1'000'000;
 }
 
+// When both ends are on this host and the sender's cause is known, the fix
+// is on the sender's side: a reset the receiver sees as an idle timeout may
+// well be the sender's SO_LINGER {on, 0}. A refused connect's own remedy
+// already is the sender's (nothing listens there).
+std::string_view remedy(const ResetEvent &event, Cause cause)
+{
+	const PeerLink &peer = event.peer;
+	const Cause sender = static_cast<Cause>(peer.cause);
+	if (event.raw.direction != RSTWATCH_DIR_RECEIVED || !peer.event_id ||
+	    sender == Cause::Unknown || (cause == Cause::PeerRefused && sender == Cause::Refused))
+		return cause_remedy(cause);
+	return linked_sender_remedy(sender);
+}
+
 // Every field of the JSON form, in order, handed to a sink: the one list
 // behind both the nlohmann::json object and the direct text writer.
 template <typename Sink>
@@ -52,7 +66,7 @@ void visit_event_fields(const ResetEvent &event, const OutputContext &context, S
 	out.plain("direction", direction_name(raw.direction));
 	out.plain("cause", cause_name(cause));
 	out.evidence("evidence", raw, cause, context.classify, reasons);
-	out.plain("remedy", cause_remedy(cause));
+	out.plain("remedy", remedy(event, cause));
 	out.plain("kernel_cause", cause_name(static_cast<Cause>(raw.cause)));
 	out.string("kernel_reason", reasons.name(raw.kernel_reason, text));
 	if (raw.kernel_reason == RSTWATCH_REASON_UNAVAILABLE)

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 namespace rstwatch
@@ -13,6 +14,10 @@ namespace rstwatch
 
 namespace
 {
+
+// A config file is a few dozen lines; past this, lines are not checked one
+// by one (the file as a whole still is).
+constexpr size_t kMaxConfigLines = 10000;
 
 std::string check_ring_buffer_bytes(const std::string &text)
 {
@@ -101,7 +106,8 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	app.add_flag("--ttl-tracking,!--no-ttl-tracking", config.tracer.ttl_tracking,
 	             "Attach the per-packet cgroup_skb hook that keeps each flow's TTL, the "
 	             "evidence for middlebox_injected; off by default: it runs for every "
-	             "packet of every flow (docs/benchmarks.md gives its cost)");
+	             "packet of every flow (docs/benchmarks.md gives its cost); needs "
+	             "CAP_NET_ADMIN, without which rstwatchd warns and runs without it");
 	app.add_flag("--ttl-every-segment", config.tracer.ttl_every_segment,
 	             "With --ttl-tracking: keep the TTL of every segment, not only of "
 	             "SYN-ACKs and resets (a baseline for accepted sockets too, at a higher "
@@ -138,8 +144,8 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	               "name the pods found in cgroup paths (off: uids only)")
 	    ->capture_default_str();
 	app.add_option("--socket", config.socket_path,
-	               "Unix socket that rstwatch queries (off: none); its directory is created "
-	               "0750 when missing")
+	               "Unix socket that rstwatch queries (off: none); its directory, not its "
+	               "parents, is created 0750 when missing")
 	    ->envname("RSTWATCH_SOCKET")
 	    ->check(check_socket_path)
 	    ->capture_default_str();
@@ -182,6 +188,41 @@ void define_options(CLI::App &app, DaemonConfig &config)
 	    ->check(check_hostname);
 }
 
+// CLI11 reports a bad setting in the config file without its line: each line
+// is parsed again alone, with the same options, and the first that fails on
+// its own is named. "" when none does (the error is then elsewhere: the
+// command line, the environment, or lines that only fail together).
+std::string first_bad_config_line(const std::string &path)
+{
+	std::ifstream file(path);
+	if (!file)
+		return "";
+	DaemonConfig scratch;
+	CLI::App app;
+	define_options(app, scratch);
+	// Only the line: no other config file, and no environment, whose own
+	// errors would otherwise be pinned on the first line.
+	app.set_config();
+	for (CLI::Option *option : app.get_options())
+		option->envname("");
+	std::string line;
+	for (size_t number = 1; number <= kMaxConfigLines && std::getline(file, line); number++) {
+		std::string content = CLI::detail::trim_copy(line);
+		if (content.empty() || content.front() == '#' || content.front() == ';')
+			continue;
+		app.clear();
+		std::istringstream one(line + "\n");
+		try {
+			app.parse_from_stream(one);
+		} catch (const CLI::ParseError &e) {
+			if (e.get_exit_code() != 0)
+				return "config file " + path + " line " + std::to_string(number) +
+				       ": " + e.what();
+		}
+	}
+	return "";
+}
+
 } // namespace
 
 void define_command_line(CLI::App &app, DaemonConfig &config)
@@ -190,7 +231,8 @@ void define_command_line(CLI::App &app, DaemonConfig &config)
 	    "rstwatchd: tells who sent each TCP reset on this host, and why.\n"
 	    "Loads CO-RE eBPF programs on the kernel's reset and close paths, prints one "
 	    "line per reset sent or received, serves Prometheus metrics and answers "
-	    "rstwatch queries (needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN).");
+	    "rstwatch queries (needs root, or CAP_BPF and CAP_PERFMON; CAP_NET_ADMIN for "
+	    "--ttl-tracking).");
 	define_options(app, config);
 }
 
@@ -215,14 +257,14 @@ ConfigOutcome load_config(const std::vector<std::string> &args)
 			outcome.message = out.str();
 		} else {
 			std::string message = e.what();
-			if (dynamic_cast<const CLI::ConfigError *>(&e) ||
-			    dynamic_cast<const CLI::FileError *>(&e)) {
-				CLI::Option *file = app.get_config_ptr();
-				std::string path = file && file->count()
-				                       ? file->as<std::string>()
-				                       : std::string(kDefaultConfigPath);
+			CLI::Option *file = app.get_config_ptr();
+			std::string path = file && file->count() ? file->as<std::string>()
+			                                         : std::string(kDefaultConfigPath);
+			if (std::string line = first_bad_config_line(path); !line.empty())
+				message = line;
+			else if (dynamic_cast<const CLI::ConfigError *>(&e) ||
+			         dynamic_cast<const CLI::FileError *>(&e))
 				message = "config file " + path + ": " + message;
-			}
 			outcome.message = message;
 		}
 		return outcome;

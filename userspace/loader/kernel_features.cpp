@@ -1,6 +1,9 @@
 #include "loader/kernel_features.h"
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -59,6 +62,17 @@ std::string attach_hint(int err)
 		return "";
 	return " (kernel.perf_event_paranoid is " + std::to_string(paranoid) +
 	       ": this kernel lets only CAP_SYS_ADMIN open perf events)";
+}
+
+bool has_capability(int capability)
+{
+	// libcap's cap_get_proc() is this one call; not worth a library.
+	__user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+	if (syscall(SYS_capget, &header, data) != 0 || capability < 0 ||
+	    capability >= 32 * _LINUX_CAPABILITY_U32S_3)
+		return true;
+	return (data[capability / 32].effective & (1u << (capability % 32))) != 0;
 }
 
 } // namespace rstwatch

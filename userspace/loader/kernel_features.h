@@ -1,5 +1,6 @@
 // What the running kernel is set up with beyond its BTF, inside the loader:
-// its tick rate, and whether it lets this process open perf events.
+// its tick rate, whether it lets this process open perf events, and the
+// capabilities this process has.
 #pragma once
 
 #include <string>
@@ -17,5 +18,9 @@ unsigned kernel_hz();
 // errno `err`: " (kernel.perf_event_paranoid is ...)" when that is the likely
 // reason, else "".
 std::string attach_hint(int err);
+
+// Whether `capability` (CAP_NET_ADMIN, ...) is in this process's effective
+// set; true when capget() cannot tell, so the kernel decides.
+bool has_capability(int capability);
 
 } // namespace rstwatch

@@ -9,6 +9,7 @@
 #include "rstwatch_bpf.skel.h"
 
 #include <bpf/bpf.h>
+#include <linux/capability.h>
 
 #include <algorithm>
 #include <bit>
@@ -34,11 +35,14 @@ void read_percpu_array(bpf_map *map, int possible_cpus, uint64_t *out, size_t co
 	}
 }
 
+constexpr const char *kTtlMissingEffect =
+    ", so there is no TTL baseline and middlebox_injected cannot be detected";
+
 std::string load_failure(int err)
 {
 	if (err == -EPERM)
 		return "loading BPF programs failed: permission denied: rstwatchd needs root, or "
-		       "CAP_BPF and CAP_PERFMON (plus CAP_NET_ADMIN for the cgroup_skb TTL hook)";
+		       "CAP_BPF and CAP_PERFMON";
 	// The verifier answers EACCES when it rejects a program.
 	if (err == -EACCES)
 		return "loading BPF programs failed: the kernel's verifier rejected a program "
@@ -83,14 +87,21 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions &options)
 	tracer->hooks_ = std::move(choice.hooks);
 	tracer->missing_hooks_ = std::move(choice.missing_hooks);
 	tracer->cgroup_root_ = options.cgroup_root.empty() ? cgroup2_mount() : options.cgroup_root;
-	bool ttl_tracking = options.ttl_tracking && !tracer->cgroup_root_.empty();
+	// The TTL hook is optional: without it rstwatchd goes on, blind only to
+	// middlebox_injected. The kernel refuses to even load a cgroup_skb
+	// program without CAP_NET_ADMIN, which would fail every program.
+	std::string ttl_blocker;
+	if (options.ttl_tracking && tracer->cgroup_root_.empty())
+		ttl_blocker = "no cgroup2 hierarchy is mounted";
+	else if (options.ttl_tracking && !has_capability(CAP_NET_ADMIN))
+		ttl_blocker = "loading a cgroup_skb program needs CAP_NET_ADMIN, which rstwatchd "
+		              "does not have";
+	bool ttl_tracking = options.ttl_tracking && ttl_blocker.empty();
 	bpf_program__set_autoload(skel->progs.rstw_flow_ttl, ttl_tracking);
 	if (options.ttl_tracking && !ttl_tracking) {
 		HookStatus ttl;
 		ttl.tracepoint = "cgroup_skb/ingress";
-		ttl.detail =
-		    "missing: no cgroup2 hierarchy is mounted, so there is no TTL baseline "
-		    "and middlebox_injected cannot be detected";
+		ttl.detail = "missing: " + ttl_blocker + kTtlMissingEffect;
 		tracer->missing_hooks_.push_back(std::move(ttl));
 	}
 	if (ttl_tracking) {
@@ -169,12 +180,20 @@ void Tracer::attach()
 		if (hook.variant == HookVariant::CgroupSkb) {
 			UniqueFd cgroup(
 			    ::open(cgroup_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+			std::string problem;
 			if (!cgroup)
-				throw Error("opening cgroup " + cgroup_root_ +
-				            " for the TTL hook failed: " + errno_text(errno) +
-				            " (or run without --ttl-tracking)");
-			program = skel_->progs.rstw_flow_ttl;
-			link = bpf_program__attach_cgroup(program, cgroup.get());
+				problem =
+				    "opening " + cgroup_root_ + " failed: " + errno_text(errno);
+			else if (!(link = bpf_program__attach_cgroup(skel_->progs.rstw_flow_ttl,
+			                                             cgroup.get())))
+				problem = "attaching it failed: " + errno_text(errno);
+			if (!link) {
+				HookStatus missing = hook;
+				missing.detail = "missing: " + problem + kTtlMissingEffect;
+				missing_hooks_.push_back(std::move(missing));
+				unattached.push_back(hook.name);
+				continue;
+			}
 		} else {
 			auto spec =
 			    std::find_if(programs.begin(), programs.end(),

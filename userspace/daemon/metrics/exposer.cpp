@@ -2,13 +2,18 @@
 
 #include "common/defaults.h"
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "daemon/metrics/metrics.h"
 
 #include <prometheus/exposer.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <exception>
+#include <string>
 #include <vector>
 
 namespace rstwatch
@@ -35,6 +40,37 @@ std::string validate_listen_address(const std::string &listen)
 	return "";
 }
 
+namespace
+{
+
+// Why binding `listen` (already validated) fails; civetweb's own reason
+// when it does not.
+std::string bind_failure(const std::string &listen)
+{
+	size_t colon = listen.rfind(':');
+	sockaddr_in address{};
+	address.sin_family = AF_INET;
+	address.sin_port = htons(static_cast<uint16_t>(std::stoul(listen.substr(colon + 1))));
+	inet_pton(AF_INET, listen.substr(0, colon).c_str(), &address.sin_addr);
+	UniqueFd probe(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	int one = 1;
+	// As civetweb binds: a port left in TIME_WAIT is free.
+	setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (probe &&
+	    bind(probe.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0)
+		return "the HTTP server did not start";
+	switch (errno) {
+	case EADDRINUSE:
+		return "address in use (another process listens there)";
+	case EADDRNOTAVAIL:
+		return "not an address of this host";
+	default:
+		return errno_text(errno);
+	}
+}
+
+} // namespace
+
 MetricsExposer::MetricsExposer(const std::string &listen, const ResetMetrics &metrics)
 {
 	if (std::string problem = validate_listen_address(listen); !problem.empty())
@@ -45,8 +81,10 @@ MetricsExposer::MetricsExposer(const std::string &listen, const ResetMetrics &me
 		exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
 		    "listening_ports", listen, "num_threads", "2", "request_timeout_ms", "10000"});
 	} catch (const std::exception &e) {
-		throw Error("cannot serve /metrics on " + listen +
-		            " (address in use, or not an address of this host): " + e.what());
+		// civetweb only says it has no context; binding the address
+		// ourselves says why it could not.
+		throw Error("--metrics-listen: cannot listen on " + listen + ": " +
+		            bind_failure(listen));
 	}
 	for (const auto &collectable : metrics.collectables())
 		exposer_->RegisterCollectable(collectable);

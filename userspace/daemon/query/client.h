@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct Client {
 	bool recent_in_progress = false;
 	bool follower = false;
 	EventFilter filter;
+	// A follower that asked for a window back in time: the next stored id
+	// to replay. Live events go to it once the replay has caught up.
+	std::optional<uint64_t> replay_next_id;
 	bool close_after_flush = false;
 	bool dead = false;
 	Clock::time_point read_deadline{};
@@ -45,7 +49,8 @@ struct Client {
 	uint32_t interest = 0;
 
 	size_t unsent() const { return output.size() - sent; }
-	bool busy() const { return unsent() > 0 || recent_in_progress; }
+	bool replaying() const { return replay_next_id.has_value(); }
+	bool busy() const { return unsent() > 0 || recent_in_progress || replaying(); }
 };
 
 } // namespace rstwatch::query

@@ -5,6 +5,7 @@
 #include "common/wire.h"
 #include "daemon/query/execute.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <variant>
@@ -12,6 +13,15 @@
 
 namespace rstwatch::query
 {
+
+namespace
+{
+
+// Stored ids a replay looks at per turn of the event loop, so a window the
+// filter mostly rejects does not hold the loop for the whole store.
+constexpr uint64_t kReplayScan = 4096;
+
+} // namespace
 
 Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) const
 {
@@ -43,12 +53,21 @@ Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) con
 		case Command::Stats:
 			client.output += ok_line(stats_to_json(stats_ ? stats_() : DaemonStats{}));
 			break;
-		case Command::Follow:
+		case Command::Follow: {
 			client.follower = true;
 			client.filter = request.filter;
 			client.output +=
 			    ok_line({{wire::response::kCommand, wire::command::kFollow}});
+			// Without a window back in time there is nothing to replay.
+			const EventFilter &filter = request.filter;
+			if ((filter.since_ns || filter.after_id) && !store_.empty() &&
+			    (!filter.after_id || *filter.after_id < store_.newest_id())) {
+				client.replay_next_id =
+				    std::max(store_.oldest_id(), filter.after_id.value_or(0) + 1);
+				continue_replay(client);
+			}
 			break;
+		}
 		case Command::Explain:
 			if (const ResetEvent *event = store_.find(request.id)) {
 				client.output +=
@@ -69,9 +88,44 @@ Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) con
 		answer.ok = false;
 		client.pending.clear();
 		client.recent_in_progress = false;
+		client.replay_next_id.reset();
 		client.output += error_line(ErrorCode::Internal, e.what());
 	}
 	return answer;
+}
+
+bool Dispatcher::continue_answer(Client &client) const
+{
+	if (client.replaying())
+		return continue_replay(client);
+	continue_recent(client);
+	return true;
+}
+
+bool Dispatcher::continue_replay(Client &client) const
+{
+	uint64_t id = *client.replay_next_id;
+	if (id < store_.oldest_id())
+		return false;
+	const uint64_t newest = store_.newest_id();
+	const uint64_t scan_end = id + kReplayScan;
+	{
+		JsonAppender out(client.output);
+		for (; id <= newest && id < scan_end && out.size() - client.sent < kOutputChunk;
+		     id++) {
+			const ResetEvent *event = store_.find(id);
+			if (!event || !client.filter.matches(*event, output_.classify))
+				continue;
+			append_event_json(out, *event, output_);
+			out.raw('\n');
+		}
+	}
+	// Caught up: what the pipeline stores next is published to it live.
+	if (id > newest)
+		client.replay_next_id.reset();
+	else
+		client.replay_next_id = id;
+	return true;
 }
 
 void Dispatcher::continue_recent(Client &client) const

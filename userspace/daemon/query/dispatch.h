@@ -32,14 +32,20 @@ public:
 		bool ok = true;
 		bool parsed = true;
 	};
-	// A follow request makes the client a follower; a recent one starts
-	// a response that continue_recent() writes as the socket takes it.
+	// A follow request makes the client a follower (replaying the stored
+	// events of its window first); a recent one starts a response that
+	// continue_answer() writes as the socket takes it.
 	Answer answer(Client &client, std::string_view line) const;
-	// Serializes the next chunk of a recent response in progress, and its
-	// tail once every event is out.
-	void continue_recent(Client &client) const;
+	// Serializes the next chunk of a recent response or a follower's
+	// replay in progress (a recent response's tail once every event is
+	// out). False when the store forgot events before they were replayed:
+	// the client reads too slowly to be given its window.
+	bool continue_answer(Client &client) const;
 
 private:
+	void continue_recent(Client &client) const;
+	bool continue_replay(Client &client) const;
+
 	const EventStore &store_;
 	const OutputContext &output_;
 	std::function<DaemonStats()> stats_;

@@ -252,6 +252,10 @@ void QueryServer::answer(query::Client &client, std::string_view line, Clock::ti
 void QueryServer::flush(query::Client &client, Clock::time_point now)
 {
 	bool was_busy = client.busy();
+	// A replay whose last turn found nothing to send moves on here: the
+	// socket is writable, so this is called again until it catches up.
+	if (client.unsent() == 0 && client.replaying() && !continue_answer(client))
+		return;
 	while (!client.dead && client.unsent() > 0) {
 		ssize_t n = send(client.fd.get(), client.output.data() + client.sent,
 		                 client.unsent(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -261,7 +265,8 @@ void QueryServer::flush(query::Client &client, Clock::time_point now)
 			if (client.unsent() == 0) {
 				client.output.clear();
 				client.sent = 0;
-				dispatcher_.continue_recent(client);
+				if (!continue_answer(client))
+					return;
 			}
 			continue;
 		}
@@ -282,11 +287,19 @@ void QueryServer::flush(query::Client &client, Clock::time_point now)
 		client.read_deadline = now + std::chrono::milliseconds(limits_.read_timeout_ms);
 }
 
+bool QueryServer::continue_answer(query::Client &client)
+{
+	if (dispatcher_.continue_answer(client))
+		return true;
+	drop(client, "slow_follower");
+	return false;
+}
+
 bool QueryServer::answering() const
 {
 	return std::any_of(clients_.begin(), clients_.end(), [](const auto &entry) {
 		const query::Client &client = *entry.second;
-		return !client.dead && !client.follower && client.busy();
+		return !client.dead && (!client.follower || client.replaying()) && client.busy();
 	});
 }
 
@@ -325,7 +338,8 @@ void QueryServer::publish(std::span<const ResetEvent> batch, Clock::time_point n
 		return;
 	std::vector<query::Client *> followers;
 	for (auto &[fd, client] : clients_) {
-		if (client->follower && !client->dead)
+		// One still replaying reads these from the store when it gets there.
+		if (client->follower && !client->dead && !client->replaying())
 			followers.push_back(client.get());
 	}
 	if (followers.empty())

@@ -78,6 +78,9 @@ private:
 	void process_input(query::Client &client, Clock::time_point now);
 	void answer(query::Client &client, std::string_view line, Clock::time_point now);
 	void flush(query::Client &client, Clock::time_point now);
+	// The next chunk of an answer in progress; false when the client was
+	// dropped because the store forgot its replay's events first.
+	bool continue_answer(query::Client &client);
 	void update_interest(query::Client &client);
 	void drop(query::Client &client, std::string_view reason);
 	void close_client(int fd);

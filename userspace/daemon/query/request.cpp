@@ -8,8 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -110,18 +108,23 @@ std::optional<RequestError> read_string(const json &value, std::string_view name
 	return std::nullopt;
 }
 
-std::optional<RequestError> read_since(const json &value, int64_t now_ns, int64_t &out)
+// A point in time: a duration back from `now_ns`, an RFC 3339 time or Unix
+// seconds; `name` is the field it came in.
+std::optional<RequestError> read_time(const json &value, std::string_view name, int64_t now_ns,
+                                      int64_t &out)
 {
+	const std::string field(name);
 	if (value.is_number_unsigned()) {
 		uint64_t seconds = value.get<uint64_t>();
 		if (seconds >
 		    static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / kNsPerSecond))
-			return bad("since out of range");
+			return bad(field + " out of range");
 		out = static_cast<int64_t>(seconds) * kNsPerSecond;
 		return std::nullopt;
 	}
 	if (!value.is_string())
-		return bad("since must be a duration (\"5m\"), an RFC 3339 time or Unix seconds");
+		return bad(field +
+		           " must be a duration (\"5m\"), an RFC 3339 time or Unix seconds");
 	std::string text = value.get<std::string>();
 	if (auto duration = parse_duration(text)) {
 		out = now_ns - *duration;
@@ -131,7 +134,7 @@ std::optional<RequestError> read_since(const json &value, int64_t now_ns, int64_
 		out = *time;
 		return std::nullopt;
 	}
-	return bad("since " + echoed(text) +
+	return bad(field + " " + echoed(text) +
 	           " is neither a duration (\"90s\", \"5m\", \"1h30m\", \"2d\") nor an RFC 3339 "
 	           "time (\"2026-11-23T20:25:00Z\")");
 }
@@ -141,11 +144,11 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 {
 	std::string text;
 	uint64_t number = 0;
-	if (field == wire::field::kSince) {
-		int64_t since = 0;
-		if (auto error = read_since(value, now_ns, since))
+	if (field == wire::field::kSince || field == wire::field::kUntil) {
+		int64_t time = 0;
+		if (auto error = read_time(value, field, now_ns, time))
 			return error;
-		filter.since_ns = since;
+		(field == wire::field::kSince ? filter.since_ns : filter.until_ns) = time;
 	} else if (field == wire::field::kAfterId) {
 		if (auto error =
 		        read_uint(value, field, 0, std::numeric_limits<uint64_t>::max(), number))
@@ -189,8 +192,10 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 			return error;
 		filter.address = AddressPrefix::parse(text);
 		if (!filter.address)
-			return bad("address " + echoed(text) +
-			           " is not an IPv4 or IPv6 address or prefix");
+			return bad(
+			    "address " + echoed(text) +
+			    " is not an IPv4 or IPv6 address or prefix, with or without a port "
+			    "(10.0.0.0/8, ::1, [::1]:8080, 127.0.0.1:52779)");
 	} else if (field == wire::field::kNetns) {
 		if (auto error =
 		        read_uint(value, field, 1, std::numeric_limits<uint32_t>::max(), number))
@@ -203,6 +208,17 @@ std::optional<RequestError> read_filter_field(std::string_view field, const json
 		if (auto problem = set_workload_filter(field, std::move(text), filter.workload))
 			return bad(*problem + ", not " + shown);
 	}
+	return std::nullopt;
+}
+
+// What no field can tell alone: the combinations a command refuses.
+std::optional<RequestError> check_combination(const Request &request)
+{
+	const EventFilter &filter = request.filter;
+	if (request.command == Command::Follow && filter.until_ns)
+		return bad("follow streams resets as they happen: until is for recent and top");
+	if (filter.since_ns && filter.until_ns && *filter.since_ns >= *filter.until_ns)
+		return bad("since must be before until");
 	return std::nullopt;
 }
 
@@ -263,19 +279,9 @@ ParseResult parse_object(const json &request, int64_t now_ns)
 	}
 	if (spec->id && !have_id)
 		return bad("explain needs the \"id\" of an event");
+	if (auto error = check_combination(out))
+		return *error;
 	return out;
-}
-
-bool address_bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned whole = bits / 8;
-	if (std::memcmp(a, b, whole) != 0)
-		return false;
-	unsigned rest = bits % 8;
-	if (rest == 0)
-		return true;
-	uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
-	return (a[whole] & mask) == (b[whole] & mask);
 }
 
 } // namespace
@@ -316,62 +322,14 @@ std::string_view error_code_name(ErrorCode code)
 	return wire::error::kInternal;
 }
 
-std::optional<AddressPrefix> AddressPrefix::parse(std::string_view text)
-{
-	if (text.size() > INET6_ADDRSTRLEN + 4)
-		return std::nullopt;
-	std::string address(text);
-	std::optional<unsigned> bits;
-	if (size_t slash = address.find('/'); slash != std::string::npos) {
-		bits = parse_digits<unsigned>(std::string_view(address).substr(slash + 1));
-		if (!bits)
-			return std::nullopt;
-		address.resize(slash);
-	}
-	AddressPrefix prefix;
-	if (inet_pton(AF_INET, address.c_str(), prefix.bytes.data()) == 1) {
-		prefix.v4 = true;
-		prefix.prefix_bits = bits.value_or(32);
-		if (prefix.prefix_bits > 32)
-			return std::nullopt;
-		return prefix;
-	}
-	if (inet_pton(AF_INET6, address.c_str(), prefix.bytes.data()) == 1) {
-		prefix.prefix_bits = bits.value_or(128);
-		if (prefix.prefix_bits > 128)
-			return std::nullopt;
-		// A v4-mapped address is the IPv4 host it maps.
-		if (is_v4_mapped(prefix.bytes.data()) && prefix.prefix_bits >= 96) {
-			std::array<uint8_t, 16> v4{};
-			std::memcpy(v4.data(), prefix.bytes.data() + 12, 4);
-			prefix.bytes = v4;
-			prefix.prefix_bits -= 96;
-			prefix.v4 = true;
-			return prefix;
-		}
-		prefix.v4 = false;
-		return prefix;
-	}
-	return std::nullopt;
-}
-
-bool AddressPrefix::matches(const rstwatch_event &event, bool local) const
-{
-	const uint8_t *address = local ? event.local_addr : event.remote_addr;
-	bool event_v4 = event.family == RSTWATCH_AF_INET || is_v4_mapped(address);
-	if (event_v4 != v4)
-		return false;
-	if (event_v4 && event.family == RSTWATCH_AF_INET6)
-		address += 12;
-	return address_bits_match(address, bytes.data(), prefix_bits);
-}
-
 bool EventFilter::matches(const ResetEvent &event, const rstwatch_classify_config &classify) const
 {
 	const rstwatch_event &raw = event.raw;
 	if (after_id && event.id <= *after_id)
 		return false;
 	if (since_ns && event.realtime_ns < *since_ns)
+		return false;
+	if (until_ns && event.realtime_ns >= *until_ns)
 		return false;
 	if (direction && raw.direction != *direction)
 		return false;

@@ -33,12 +33,15 @@ std::string_view command_name(Command command);
 std::string_view group_by_name(GroupBy by);
 std::optional<GroupBy> parse_group_by(std::string_view name);
 
-// An address, or a prefix of one ("10.0.0.0/8", "fd00::/8"). IPv4 is kept as
-// v4 even when the event carries it v4-mapped in IPv6.
+// An address, or a prefix of one ("10.0.0.0/8", "fd00::/8"), in the forms
+// the tables print too: IPv6 in brackets ("[::1]"), and either followed by a
+// port ("127.0.0.1:52779", "[::1]:8080") that the same end must have. IPv4
+// is kept as v4 even when the event carries it v4-mapped in IPv6.
 struct AddressPrefix {
 	bool v4 = true;
 	std::array<uint8_t, 16> bytes{};
 	unsigned prefix_bits = 32;
+	std::optional<uint16_t> port;
 
 	static std::optional<AddressPrefix> parse(std::string_view text);
 	bool matches(const rstwatch_event &event, bool local) const;
@@ -55,6 +58,7 @@ struct EventFilter {
 	std::optional<uint16_t> remote_port;
 	std::optional<AddressPrefix> address; // either end
 	WorkloadFilter workload;
+	std::optional<int64_t> until_ns;      // wall clock, exclusive
 
 	// Causes are compared as classify_cause() decides them, which is what
 	// every output shows as "cause".

@@ -63,11 +63,17 @@ void prepare_directory(const std::filesystem::path &directory, std::optional<gid
 	if (errno != ENOENT)
 		throw Error("cannot inspect query socket directory " + directory.string() + ": " +
 		            errno_text(errno));
-	std::error_code ec;
-	std::filesystem::create_directories(directory.parent_path(), ec);
-	if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST)
+	// Only the last component, as for /run/rstwatch: a path whose parent is
+	// missing is more likely a typo than a tree to build.
+	if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST) {
+		if (errno == ENOENT)
+			throw Error("cannot create query socket directory " + directory.string() +
+			            ": " + directory.parent_path().string() +
+			            " does not exist (rstwatchd creates only the socket's own "
+			            "directory)");
 		throw Error("cannot create query socket directory " + directory.string() + ": " +
 		            errno_text(errno));
+	}
 	// mkdir applies the umask; the mode must not depend on it.
 	if (chmod(directory.c_str(), 0750) != 0)
 		throw Error("cannot set the mode of " + directory.string() + ": " +
