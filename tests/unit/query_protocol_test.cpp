@@ -255,7 +255,7 @@ TEST(QueryProtocol, RecentResponseIsOneJsonLine)
 	EventStore store = sample_store();
 	auto events = select_recent(store, {}, 4, classify_config());
 	OutputContext output{ReasonNames(), classify_config()};
-	std::string line = recent_response_head(events.size());
+	std::string line = recent_response_head(events.size(), {});
 	for (size_t i = 0; i < events.size(); i++) {
 		if (i)
 			line += ',';
@@ -307,7 +307,7 @@ TEST(QueryProtocol, TopGroupsAndCounts)
 	ASSERT_EQ(by_remote.groups.size(), 1u);
 	EXPECT_EQ(by_remote.groups[0].key, "127.0.0.2");
 
-	json body = top_to_json(by_process);
+	json body = top_to_json(by_process, {});
 	EXPECT_EQ(body["by"], "process");
 	EXPECT_EQ(body["groups"][1]["comm"], "curl");
 	EXPECT_EQ(body["groups"][1]["top_cause"], "peer_refused");

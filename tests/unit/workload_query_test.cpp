@@ -183,7 +183,7 @@ TEST(WorkloadQuery, TopGroupsByUnitContainerPodAndNetns)
 	EXPECT_EQ(by_pod.groups[2].key, kOtherUid) << "a pod not named is shown by its uid";
 	EXPECT_EQ(by_pod.groups[2].pod_name, "");
 
-	json body = top_to_json(by_pod);
+	json body = top_to_json(by_pod, {});
 	EXPECT_EQ(body["by"], "pod");
 	EXPECT_EQ(body["groups"][0]["pod_uid"], kUid);
 	EXPECT_EQ(body["groups"][0]["pod_namespace"], "team-a");
@@ -197,7 +197,7 @@ TEST(WorkloadQuery, TopGroupsByUnitContainerPodAndNetns)
 	EXPECT_EQ(by_unit.groups[0].count, 3u);
 	EXPECT_EQ(by_unit.groups[1].key, "cri-containerd-" + kId + ".scope");
 	EXPECT_EQ(by_unit.groups[2].systemd_unit, "nginx.service");
-	EXPECT_EQ(top_to_json(by_unit)["groups"][2]["systemd_unit"], "nginx.service");
+	EXPECT_EQ(top_to_json(by_unit, {})["groups"][2]["systemd_unit"], "nginx.service");
 
 	TopResult by_container =
 	    aggregate_top(store, {}, GroupBy::Container, 10, classify_config());
@@ -211,7 +211,7 @@ TEST(WorkloadQuery, TopGroupsByUnitContainerPodAndNetns)
 	EXPECT_EQ(by_netns.groups[0].key, std::to_string(kHostNetns));
 	EXPECT_EQ(by_netns.groups[0].count, 4u);
 	EXPECT_EQ(by_netns.groups[1].netns, kPodNetns);
-	EXPECT_EQ(top_to_json(by_netns)["groups"][1]["netns"], kPodNetns);
+	EXPECT_EQ(top_to_json(by_netns, {})["groups"][1]["netns"], kPodNetns);
 
 	EXPECT_EQ(parse_ok(R"({"command":"top","by":"pod"})").by, GroupBy::Pod);
 	EXPECT_EQ(parse_ok(R"({"command":"top","by":"unit"})").by, GroupBy::Unit);

@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include "cli/coverage_note.h"
 #include "cli/table.h"
 #include "common/defaults.h"
 #include "common/json_text.h"
@@ -120,6 +121,14 @@ int print_json(const json &response)
 	return kSuccess;
 }
 
+// On stderr when stdout carries JSON, so the JSON stays one object per line.
+void print_coverage_note(const json &response, bool as_json)
+{
+	std::string note = coverage_note(response);
+	if (!note.empty())
+		std::fprintf(as_json ? stderr : stdout, "%s\n", note.c_str());
+}
+
 int run_recent(Connection &connection, const json &request, bool as_json)
 {
 	if (as_json) {
@@ -129,7 +138,7 @@ int run_recent(Connection &connection, const json &request, bool as_json)
 		std::string line = send_request_raw(connection, request);
 		std::optional<ArrayMember> split =
 		    split_array_member(line, wire::response::kEvents);
-		parse_response(split ? split->rest : line);
+		json rest = parse_response(split ? split->rest : line);
 		if (split) {
 			// stdout is line-buffered (for follow): hand it large
 			// pieces, not a write per event.
@@ -144,30 +153,36 @@ int run_recent(Connection &connection, const json &request, bool as_json)
 			}
 			fwrite(out.data(), 1, out.size(), stdout);
 		}
+		std::fflush(stdout);
+		print_coverage_note(rest, true);
 		return kSuccess;
 	}
 	json response = send_request(connection, request);
 	const json &events = response[wire::response::kEvents];
 	if (events.empty()) {
 		std::puts("no resets match");
-		return kSuccess;
+	} else {
+		Table table(kEventHeader);
+		for (const json &event : events)
+			table.add(event_row(event));
+		table.print();
 	}
-	Table table(kEventHeader);
-	for (const json &event : events)
-		table.add(event_row(event));
-	table.print();
+	print_coverage_note(response, false);
 	return kSuccess;
 }
 
 int run_top(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
-	if (as_json)
+	if (as_json) {
+		print_coverage_note(response, true);
 		return print_json(response);
+	}
 	const std::string by = response.value(wire::field::kBy, "");
 	const json &groups = response["groups"];
 	if (groups.empty()) {
 		std::puts("no resets match");
+		print_coverage_note(response, false);
 		return kSuccess;
 	}
 	std::vector<std::string> header;
@@ -212,6 +227,7 @@ int run_top(Connection &connection, const json &request, bool as_json)
 	std::printf("%s\n", escaped_text(text(response["matched"]) + " resets in " +
 	                                 text(response["group_count"]) + " groups")
 	                        .c_str());
+	print_coverage_note(response, false);
 	return kSuccess;
 }
 

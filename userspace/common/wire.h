@@ -95,6 +95,7 @@ inline constexpr char kCode[] = "code";
 inline constexpr char kMessage[] = "message";
 inline constexpr char kCommand[] = "command";
 inline constexpr char kEvents[] = "events";
+inline constexpr char kCoverage[] = "coverage";
 } // namespace response
 
 } // namespace rstwatch::wire

@@ -22,6 +22,7 @@ void EventStore::append(const ResetEvent &event)
 		slot(size_++) = event;
 		return;
 	}
+	forget(slot(head_));
 	slot(head_) = event;
 	head_ = (head_ + 1) % capacity_;
 }
@@ -33,9 +34,20 @@ void EventStore::set_capacity(size_t capacity)
 	if (capacity == capacity_)
 		return;
 	EventStore resized(capacity);
-	for (size_t i = size_ - std::min(size_, capacity); i < size_; i++)
+	resized.forgotten_ = std::move(forgotten_);
+	resized.classify_ = classify_;
+	size_t first_kept = size_ - std::min(size_, capacity);
+	for (size_t i = 0; i < first_kept; i++)
+		resized.forget(at(i));
+	for (size_t i = first_kept; i < size_; i++)
 		resized.append(at(i));
 	*this = std::move(resized);
+}
+
+void EventStore::forget(const ResetEvent &event)
+{
+	forgotten_.add(event.realtime_ns, event.raw.direction,
+	               classify_cause(event.raw, classify_));
 }
 
 const ResetEvent *EventStore::find(uint64_t id) const

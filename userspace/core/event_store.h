@@ -3,7 +3,9 @@
 // first. Events arrive in id order, so lookups by id are a binary search.
 #pragma once
 
+#include "core/forgotten_tally.h"
 #include "core/reset_event.h"
+#include "rstwatch/classify.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +22,12 @@ public:
 
 	explicit EventStore(size_t capacity = kDefaultCapacity);
 
-	// Keeps a copy; when full, the oldest event makes room.
+	// Keeps a copy; when full, the oldest event makes room, and is counted
+	// in forgotten() under the cause `classify` gives it.
 	void append(const ResetEvent &event);
+	void set_classify(const rstwatch_classify_config &classify) { classify_ = classify; }
+	// Every reset the store held and no longer holds.
+	const ForgottenTally &forgotten() const { return forgotten_; }
 	// Keeps the newest `capacity` events already stored.
 	void set_capacity(size_t capacity);
 
@@ -57,7 +63,11 @@ private:
 		return chunks_[index / kChunkEvents][index % kChunkEvents];
 	}
 
+	void forget(const ResetEvent &event);
+
 	std::vector<std::unique_ptr<ResetEvent[]>> chunks_;
+	ForgottenTally forgotten_;
+	rstwatch_classify_config classify_{};
 	size_t capacity_;
 	size_t head_ = 0; // index of the oldest event once the store is full
 	size_t size_ = 0;

@@ -192,6 +192,7 @@ void Daemon::start(State &state)
 
 	state.output = OutputContext{ReasonNames(tracer.reason_names()), tracer.classify_config(),
 	                             config_.hostname};
+	state.store.set_classify(state.output.classify);
 	setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
 	state.metrics = make_metrics(tracer, config_);
 	try {

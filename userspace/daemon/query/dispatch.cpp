@@ -42,13 +42,16 @@ Dispatcher::Answer Dispatcher::answer(Client &client, std::string_view line) con
 				client.pending.push_back(*event);
 			client.next_pending = 0;
 			client.recent_in_progress = true;
-			client.output += recent_response_head(client.pending.size());
+			client.output += recent_response_head(
+			    client.pending.size(), store_coverage(store_, request.filter));
 			continue_recent(client);
 			break;
 		}
 		case Command::Top:
-			client.output += ok_line(top_to_json(aggregate_top(
-			    store_, request.filter, request.by, request.limit, output_.classify)));
+			client.output +=
+			    ok_line(top_to_json(aggregate_top(store_, request.filter, request.by,
+			                                      request.limit, output_.classify),
+			                        store_coverage(store_, request.filter)));
 			break;
 		case Command::Stats:
 			client.output += ok_line(stats_to_json(stats_ ? stats_() : DaemonStats{}));

@@ -72,6 +72,32 @@ std::vector<const ResetEvent *> select_recent(const EventStore &store, const Eve
 	return selected;
 }
 
+Coverage store_coverage(const EventStore &store, const EventFilter &filter)
+{
+	Coverage coverage;
+	const ForgottenTally &forgotten = store.forgotten();
+	coverage.forgotten = forgotten.total();
+	if (!store.empty()) {
+		coverage.oldest_id = store.oldest_id();
+		coverage.newest_id = store.newest_id();
+		coverage.oldest_ns = store.at(0).realtime_ns;
+	}
+	if (coverage.forgotten == 0)
+		return coverage;
+	if (filter.after_id && *filter.after_id + 1 >= coverage.oldest_id)
+		return coverage;
+	if (filter.since_ns && !store.empty() && *filter.since_ns >= coverage.oldest_ns)
+		return coverage;
+	coverage.window_complete = false;
+	ForgottenTally::Count older =
+	    forgotten.count({filter.since_ns, filter.until_ns, filter.direction, filter.cause});
+	coverage.older_resets = older.resets;
+	coverage.older_by_cause = older.by_cause;
+	coverage.older_filtered = !filter.pid && !filter.comm && !filter.local_port &&
+	                          !filter.remote_port && !filter.address && filter.workload.empty();
+	return coverage;
+}
+
 TopResult aggregate_top(const EventStore &store, const EventFilter &filter, GroupBy by,
                         size_t limit, const rstwatch_classify_config &classify)
 {

@@ -54,6 +54,24 @@ struct TopResult {
 	std::vector<TopGroup> groups; // largest first, at most `limit`
 };
 
+// How far back the store reaches, and what a window loses past it.
+struct Coverage {
+	uint64_t oldest_id = 0; // 0 when the store is empty
+	uint64_t newest_id = 0;
+	int64_t oldest_ns = 0;
+	uint64_t forgotten = 0; // every reset the store no longer holds
+	// False when the window reaches back past the oldest event held while
+	// some were forgotten: the answer is missing resets.
+	bool window_complete = true;
+	// The forgotten resets in the window, from the store's tally.
+	uint64_t older_resets = 0;
+	std::array<uint64_t, kCauseCount> older_by_cause{};
+	// False when the filter has parts the tally cannot apply (process,
+	// ports, address, workload): older_resets then counts them all.
+	bool older_filtered = true;
+};
+Coverage store_coverage(const EventStore &store, const EventFilter &filter);
+
 TopResult aggregate_top(const EventStore &store, const EventFilter &filter, GroupBy by,
                         size_t limit, const rstwatch_classify_config &classify);
 

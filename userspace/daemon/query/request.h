@@ -58,7 +58,7 @@ struct EventFilter {
 	std::optional<uint16_t> remote_port;
 	std::optional<AddressPrefix> address; // either end
 	WorkloadFilter workload;
-	std::optional<int64_t> until_ns;      // wall clock, exclusive
+	std::optional<int64_t> until_ns; // wall clock, exclusive
 
 	// Causes are compared as classify_cause() decides them, which is what
 	// every output shows as "cause".

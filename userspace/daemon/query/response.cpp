@@ -51,17 +51,34 @@ std::string ok_line(json body)
 	return line;
 }
 
-std::string recent_response_head(size_t count)
+std::string recent_response_head(size_t count, const Coverage &coverage)
 {
-	// {"ok":true,"command":"recent","count":N,"events":[
+	// {"ok":true,"command":"recent","count":N,"coverage":{...},"events":[
 	return std::string("{\"") + wire::response::kOk + "\":true,\"" + wire::response::kCommand +
 	       "\":\"" + wire::command::kRecent + "\",\"count\":" + std::to_string(count) + ",\"" +
+	       wire::response::kCoverage + "\":" + coverage_to_json(coverage).dump() + ",\"" +
 	       wire::response::kEvents + "\":[";
 }
 
-json top_to_json(const TopResult &result)
+json coverage_to_json(const Coverage &coverage)
 {
 	json body;
+	body["oldest_id"] = coverage.oldest_id;
+	body["oldest_timestamp"] =
+	    coverage.oldest_id ? json(format_timestamp(coverage.oldest_ns)) : json(nullptr);
+	body["newest_id"] = coverage.newest_id;
+	body["forgotten"] = coverage.forgotten;
+	body["window_complete"] = coverage.window_complete;
+	body["older_resets"] = coverage.older_resets;
+	body["older_by_cause"] = cause_counts(coverage.older_by_cause);
+	body["older_filtered"] = coverage.older_filtered;
+	return body;
+}
+
+json top_to_json(const TopResult &result, const Coverage &coverage)
+{
+	json body;
+	body[wire::response::kCoverage] = coverage_to_json(coverage);
 	body[wire::response::kCommand] = wire::command::kTop;
 	body[wire::field::kBy] = group_by_name(result.by);
 	body["matched"] = result.matched;

@@ -29,10 +29,12 @@ std::string error_line(const RequestError &error);
 std::string ok_line(nlohmann::json body);
 // A recent response is written in pieces so a large one never sits in
 // memory as one string: head, events separated by commas, tail.
-std::string recent_response_head(size_t count);
+std::string recent_response_head(size_t count, const Coverage &coverage);
 inline constexpr std::string_view kRecentResponseTail = "]}\n";
 
-nlohmann::json top_to_json(const TopResult &result);
+nlohmann::json top_to_json(const TopResult &result, const Coverage &coverage);
+// {"oldest_id":..., "window_complete":..., "older_resets":..., ...}
+nlohmann::json coverage_to_json(const Coverage &coverage);
 
 // What `stats` reports; the daemon fills it in from its parts.
 struct DaemonStats {

@@ -23,6 +23,7 @@ struct WorkloadFilter {
 	std::optional<uint32_t> netns;
 
 	bool matches(const ResetEvent &event) const;
+	bool empty() const { return !unit && !container && !pod && !pod_namespace && !netns; }
 };
 
 bool is_workload_field(std::string_view field);
