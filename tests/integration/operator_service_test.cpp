@@ -123,7 +123,10 @@ TEST_F(OperatorService, InstalledUnitVerifies)
 	for (const std::string &path :
 	     {prefix + "/sbin/rstwatchd", prefix + "/bin/rstwatch",
 	      prefix + "/lib/systemd/system/rstwatch.service",
-	      prefix + "/lib/sysusers.d/rstwatch.conf", root + "/etc/rstwatch/rstwatch.conf"})
+	      prefix + "/lib/sysusers.d/rstwatch.conf", root + "/etc/rstwatch/rstwatch.conf",
+	      prefix + "/share/man/man8/rstwatchd.8.gz", prefix + "/share/man/man1/rstwatch.1.gz",
+	      prefix + "/share/bash-completion/completions/rstwatchd",
+	      prefix + "/share/bash-completion/completions/rstwatch"})
 		EXPECT_TRUE(std::filesystem::exists(path)) << path << "\n" << install.out;
 	EXPECT_EQ(access((prefix + "/sbin/rstwatchd").c_str(), X_OK), 0);
 	const std::string unit = read_file(prefix + "/lib/systemd/system/rstwatch.service");
@@ -136,14 +139,17 @@ TEST_F(OperatorService, InstalledUnitVerifies)
 	          std::string::npos);
 
 	// systemd-analyze checks ExecStart= on the live filesystem, so the
-	// copy it verifies names the binary inside the scratch root.
+	// copy it verifies names the binary inside the scratch root; it looks
+	// Documentation=man:rstwatchd(8) up with man, which finds the page
+	// installed in the scratch root through MANPATH.
 	std::string checked = unit;
 	std::string installed = std::string(RSTWATCH_INSTALL_PREFIX) + "/sbin/rstwatchd";
 	checked.replace(checked.find(installed), installed.size(), prefix + "/sbin/rstwatchd");
 	std::filesystem::create_directories(root + "/verify");
 	write_file(root + "/verify/rstwatch.service", checked);
 	CommandResult verify =
-	    run_command({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"});
+	    run_command({"/usr/bin/systemd-analyze", "verify", root + "/verify/rstwatch.service"},
+	                {"MANPATH=" + prefix + "/share/man"});
 	EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 	EXPECT_EQ(verify.err, "") << "systemd-analyze has a complaint";
 	CommandResult security = run_command({"/usr/bin/systemd-analyze", "security",

@@ -256,16 +256,23 @@ std::string first_bad_config_line(const std::string &path)
 
 } // namespace
 
+void define_command_line(CLI::App &app, DaemonConfig &config)
+{
+	app.description(
+	    "rstwatchd: tells who sent each TCP reset on this host, and why.\n"
+	    "Loads CO-RE eBPF programs on the kernel's reset and close paths, prints one "
+	    "line per reset sent or received, serves Prometheus metrics and answers "
+	    "rstwatch queries (needs root, or CAP_BPF and CAP_PERFMON; CAP_NET_ADMIN for "
+	    "--ttl-tracking).");
+	define_options(app, config);
+}
+
 ConfigOutcome load_config(const std::vector<std::string> &args)
 {
 	ConfigOutcome outcome;
 	DaemonConfig config;
-	CLI::App app{"rstwatchd: tells who sent each TCP reset on this host, and why.\n"
-	             "Loads CO-RE eBPF programs on the kernel's reset and close paths, prints one "
-	             "line per reset sent or received, serves Prometheus metrics and answers "
-	             "rstwatch queries (needs root, or CAP_BPF and CAP_PERFMON; CAP_NET_ADMIN for "
-	             "--ttl-tracking)."};
-	define_options(app, config);
+	CLI::App app;
+	define_command_line(app, config);
 
 	std::vector<const char *> argv;
 	for (const std::string &arg : args)

@@ -14,6 +14,11 @@
 #include <string>
 #include <vector>
 
+namespace CLI
+{
+class App;
+} // namespace CLI
+
 namespace rstwatch
 {
 
@@ -53,6 +58,11 @@ struct ConfigOutcome {
 
 // `args` is argv, program name first. Never throws for bad input.
 ConfigOutcome load_config(const std::vector<std::string> &args);
+
+// rstwatchd's description and options, bound to `config`: what load_config
+// parses, and what the man page and bash completion are generated from
+// (rstwatch-docgen), so neither can drift from the program.
+void define_command_line(CLI::App &app, DaemonConfig &config);
 
 // Names of the settings that differ between the two and only take effect at
 // a restart (the BPF programs, the listeners).
