@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -140,6 +141,7 @@ protected:
 	static void TearDownTestSuite() { session_.stop(); }
 	void SetUp() override { RSTWATCH_REQUIRE_DAEMON(session_); }
 
+public:
 	// The received reset on the socket bound to `local_port`.
 	static json received_by_client(uint16_t local_port, uint16_t remote_port)
 	{
@@ -159,26 +161,31 @@ protected:
 		return *event;
 	}
 
+protected:
 	static inline DaemonSession session_;
 };
 
-// The client connects, hands its socket to another process and closes its
-// own copy: the process that received it is the socket's only holder.
-TEST_F(Owners, SocketPassedOverScmRightsIsOwnedByItsReceiver)
+// A client connects and hands its socket over SCM_RIGHTS to another
+// process, keeping its own copy or not; then the server resets the
+// connection, and `check` gets the reset the client side received.
+void reset_passed_socket(
+    const char *sender_name, const char *receiver_name, bool sender_keeps,
+    const std::function<void(const json &received, pid_t sender, pid_t receiver)> &check)
 {
 	UnixPair pair;
 	Child server("rstw-srv", resetting_server);
 	const uint16_t server_port = server.channel().receive();
-	Child receiver("rstw-receiver", [&pair](const Channel &channel) {
+	Child receiver(receiver_name, [&pair](const Channel &channel) {
 		int fd = receive_descriptor(pair.ends[1]);
 		channel.send(fd >= 0 ? 1 : 0);
 		channel.receive(std::chrono::seconds(30));
 	});
-	Child sender("rstw-sender", [&pair, server_port](const Channel &channel) {
+	Child sender(sender_name, [&pair, server_port, sender_keeps](const Channel &channel) {
 		uint16_t port = 0;
 		int fd = connect_from_known_port(AF_INET, server_port, port);
 		send_descriptor(pair.ends[0], fd);
-		close(fd);
+		if (!sender_keeps)
+			close(fd);
 		channel.send(port);
 		channel.receive(std::chrono::seconds(30));
 	});
@@ -187,55 +194,43 @@ TEST_F(Owners, SocketPassedOverScmRightsIsOwnedByItsReceiver)
 	ASSERT_EQ(server.channel().receive(), 1u);
 	server.channel().send('k');
 	ASSERT_EQ(server.channel().receive(), 1u);
-
-	json received = received_by_client(client_port, server_port);
-	EXPECT_EQ(received["owner_source"], "socket_owner") << received.dump();
-	EXPECT_EQ(received["pid"], receiver.pid());
-	EXPECT_EQ(received["comm"], "rstw-receiver");
-	EXPECT_EQ(received["current_is_owner"], false);
-	EXPECT_TRUE(received["holders"].is_null()) << received.dump();
-	EXPECT_NE(received["socket_inode"], 0);
+	check(Owners::received_by_client(client_port, server_port), sender.pid(), receiver.pid());
 	for (Child *child : {&server, &receiver, &sender})
 		child->channel().send(0);
+}
+
+// The sender closes its own copy: the process that received the socket is
+// its only holder.
+TEST_F(Owners, SocketPassedOverScmRightsIsOwnedByItsReceiver)
+{
+	reset_passed_socket(
+	    "rstw-sender", "rstw-receiver", false, [](const json &received, pid_t, pid_t receiver) {
+		    EXPECT_EQ(received["owner_source"], "socket_owner") << received.dump();
+		    EXPECT_EQ(received["pid"], receiver);
+		    EXPECT_EQ(received["comm"], "rstw-receiver");
+		    EXPECT_EQ(received["current_is_owner"], false);
+		    EXPECT_TRUE(received["holders"].is_null()) << received.dump();
+		    EXPECT_NE(received["socket_inode"], 0);
+	    });
 }
 
 // Both processes keep the socket: both are named, the lowest pid first.
 TEST_F(Owners, SocketHeldByTwoProcessesNamesBoth)
 {
-	UnixPair pair;
-	Child server("rstw-srv", resetting_server);
-	const uint16_t server_port = server.channel().receive();
-	Child receiver("rstw-second", [&pair](const Channel &channel) {
-		int fd = receive_descriptor(pair.ends[1]);
-		channel.send(fd >= 0 ? 1 : 0);
-		channel.receive(std::chrono::seconds(30));
-	});
-	Child sender("rstw-first", [&pair, server_port](const Channel &channel) {
-		uint16_t port = 0;
-		int fd = connect_from_known_port(AF_INET, server_port, port);
-		send_descriptor(pair.ends[0], fd);
-		channel.send(port);
-		channel.receive(std::chrono::seconds(30));
-	});
-	const uint16_t client_port = sender.channel().receive();
-	ASSERT_EQ(receiver.channel().receive(), 1u);
-	ASSERT_EQ(server.channel().receive(), 1u);
-	server.channel().send('k');
-	ASSERT_EQ(server.channel().receive(), 1u);
-
-	json received = received_by_client(client_port, server_port);
-	const pid_t lowest = std::min(sender.pid(), receiver.pid());
-	EXPECT_EQ(received["owner_source"], "socket_owner") << received.dump();
-	EXPECT_EQ(received["pid"], lowest);
-	ASSERT_TRUE(received["holders"].is_array()) << received.dump();
-	ASSERT_EQ(received["holders"].size(), 2u) << received.dump();
-	EXPECT_EQ(received["holders"][0]["pid"], lowest);
-	EXPECT_EQ(received["holders"][1]["pid"], std::max(sender.pid(), receiver.pid()));
-	const std::string first_comm = lowest == sender.pid() ? "rstw-first" : "rstw-second";
-	EXPECT_EQ(received["holders"][0]["comm"], first_comm);
-	EXPECT_EQ(received["comm"], first_comm);
-	for (Child *child : {&server, &receiver, &sender})
-		child->channel().send(0);
+	reset_passed_socket(
+	    "rstw-first", "rstw-second", true,
+	    [](const json &received, pid_t sender, pid_t receiver) {
+		    const pid_t lowest = std::min(sender, receiver);
+		    EXPECT_EQ(received["owner_source"], "socket_owner") << received.dump();
+		    EXPECT_EQ(received["pid"], lowest);
+		    ASSERT_TRUE(received["holders"].is_array()) << received.dump();
+		    ASSERT_EQ(received["holders"].size(), 2u) << received.dump();
+		    EXPECT_EQ(received["holders"][0]["pid"], lowest);
+		    EXPECT_EQ(received["holders"][1]["pid"], std::max(sender, receiver));
+		    const std::string first_comm = lowest == sender ? "rstw-first" : "rstw-second";
+		    EXPECT_EQ(received["holders"][0]["comm"], first_comm);
+		    EXPECT_EQ(received["comm"], first_comm);
+	    });
 }
 
 // The holder waits in poll() (not in a socket call: the reset is handled in
