@@ -227,8 +227,9 @@ TEST_F(ConfigFile, RestartOnlyChangesAreNamed)
 	EXPECT_TRUE(restart_only_changes(running, next).empty());
 	next.tracer.ring_buffer_bytes *= 2;
 	next.metrics_listen = "127.0.0.1:1";
+	next.hostname = "node-2";
 	EXPECT_EQ(restart_only_changes(running, next),
-	          (std::vector<std::string>{"ring-buffer-bytes", "metrics-listen"}));
+	          (std::vector<std::string>{"ring-buffer-bytes", "metrics-listen", "hostname"}));
 }
 
 // The sample installed as /etc/rstwatch/rstwatch.conf must itself parse.

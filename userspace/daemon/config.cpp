@@ -345,6 +345,9 @@ std::vector<std::string> restart_only_changes(const DaemonConfig &running, const
 	check(running.metrics_workload_label != next.metrics_workload_label,
 	      "metrics-workload-label");
 	check(running.pods_log_dir != next.pods_log_dir, "pods-log-dir");
+	// Events and audit rows already stored name the node as it was: one
+	// daemon, one name.
+	check(running.hostname != next.hostname, "hostname");
 	return changed;
 }
 

@@ -405,6 +405,7 @@ void Daemon::reload(State &state)
 	next.socket_group = config_.socket_group;
 	next.metrics_workload_label = config_.metrics_workload_label;
 	next.pods_log_dir = config_.pods_log_dir;
+	next.hostname = config_.hostname;
 
 	if (next.store_capacity != state.store.capacity())
 		state.store.set_capacity(next.store_capacity);
