@@ -96,5 +96,13 @@ TEST(StoreCoverage, AWindowPastTheOldestEventIsIncomplete)
 	          "");
 }
 
+TEST(StoreCoverage, ANoteFromAPartialAnswerDoesNotTrustItsFields)
+{
+	nlohmann::json partial = {{"coverage", {{"window_complete", false}}}};
+	EXPECT_EQ(cli::coverage_note(partial).rfind("store covers since now (it holds nothing)", 0),
+	          0u);
+	EXPECT_EQ(cli::coverage_note({{"coverage", "not an object"}}), "");
+}
+
 } // namespace
 } // namespace rstwatch::test

@@ -14,7 +14,9 @@ std::string coverage_note(const json &response)
 	auto found = response.find(wire::response::kCoverage);
 	if (found == response.end() || !found->is_object() || found->value("window_complete", true))
 		return "";
-	const json &coverage = *found;
+	// A copy: operator[] on a missing field then reads null instead of
+	// asserting, whatever an older or a foreign daemon sent.
+	json coverage = *found;
 	std::string note =
 	    "store covers since " +
 	    (coverage["oldest_timestamp"].is_string()
