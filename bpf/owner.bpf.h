@@ -157,8 +157,8 @@ static __always_inline void forget_listener(const struct sock *sk, bool btf)
 static __always_inline void mark_local_listener(struct rstwatch_event *event)
 {
 	struct rstwatch_listener_key key = {
-		.netns = event->netns,
-		.port = event->local_port,
+	    .netns = event->netns,
+	    .port = event->local_port,
 	};
 
 	if (event->state == TCP_LISTEN || event->state == TCP_SYN_SENT)

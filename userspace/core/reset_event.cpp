@@ -44,10 +44,9 @@ ServicePort service_port(const rstwatch_event &event)
 {
 	// A reset for no socket answered a segment sent to our port; a
 	// listener is ours; a socket in SYN_SENT is connecting to theirs.
-	const bool local = !has_flag(event, RSTWATCH_F_HAS_SOCKET) ||
-	                   event.state == RSTWATCH_TCP_LISTEN ||
-	                   (event.state != RSTWATCH_TCP_SYN_SENT &&
-	                    has_flag(event, RSTWATCH_F_LOCAL_LISTENING));
+	const bool local =
+	    !has_flag(event, RSTWATCH_F_HAS_SOCKET) || event.state == RSTWATCH_TCP_LISTEN ||
+	    (event.state != RSTWATCH_TCP_SYN_SENT && has_flag(event, RSTWATCH_F_LOCAL_LISTENING));
 	return {local, local ? event.local_port : event.remote_port};
 }
 
