@@ -59,9 +59,8 @@ static __always_inline void handle_destroy(const struct sock *sk, bool btf)
 
 	if (!KREAD(btf, sk, sk_lock.owned))
 		return;
-	if (!bpf_map_lookup_elem(&pending_owners, &key))
+	if (!take_owner_pending(sk, btf))
 		return;
-	bpf_map_delete_elem(&pending_owners, &key);
 	note = bpf_ringbuf_reserve(&events, sizeof(*note), 0);
 	if (!ringbuf_record_reserved(note)) {
 		count(RSTWATCH_CNT_LOST_EVENTS);

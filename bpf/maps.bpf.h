@@ -100,13 +100,26 @@ struct {
 
 /* Sockets whose reset left the owner to rstwatchd (value: the event's
  * timestamp): if the holder destroys one before rstwatchd has looked, the
- * destroy hook sends a note naming it. Written per such reset only. */
+ * destroy hook sends a note naming it. Written per such reset only.
+ *
+ * The tp_btf programs keep the mark in socket-local storage instead: it is
+ * freed with the socket, and the destroy hook of a socket that has none (all
+ * but these few) finds that out in one helper call, where a hash lookup cost
+ * every socket closed after a reset about 100 ns (docs/design.md). The other
+ * hook variants may not use socket storage and keep the hash. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, __u64);
 } pending_owners SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} pending_owner_marks SEC(".maps") __weak;
 
 /* Per-socket TTL evidence written by the cgroup_skb hook (flow_ttl.bpf.c). */
 struct rstwatch_flow_ttl {

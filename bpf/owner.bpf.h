@@ -167,6 +167,41 @@ static __always_inline void mark_local_listener(struct rstwatch_event *event)
 		event->flags |= RSTWATCH_F_LOCAL_LISTENING;
 }
 
+/* See pending_owners in maps.bpf.h. `sk` is a full socket. */
+static __always_inline void mark_owner_pending(const struct sock *sk, __u64 timestamp_ns, bool btf)
+{
+	__u64 key = (__u64)sk;
+	__u64 *mark;
+
+	if (!btf) {
+		bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY);
+		return;
+	}
+	/* The initial value is on the stack: before 6.2 a map value may not
+	 * point into a ring buffer record. */
+	mark = bpf_sk_storage_get(&pending_owner_marks, (struct sock *)sk, &timestamp_ns,
+	                          BPF_SK_STORAGE_GET_F_CREATE);
+	if (mark)
+		*mark = timestamp_ns;
+}
+
+/* Whether a reset left the owner of `sk` pending; the mark is removed. */
+static __always_inline bool take_owner_pending(const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+
+	if (!btf) {
+		if (!bpf_map_lookup_elem(&pending_owners, &key))
+			return false;
+		bpf_map_delete_elem(&pending_owners, &key);
+		return true;
+	}
+	if (!bpf_sk_storage_get(&pending_owner_marks, (struct sock *)sk, NULL, 0))
+		return false;
+	bpf_sk_storage_delete(&pending_owner_marks, (struct sock *)sk);
+	return true;
+}
+
 static __always_inline void copy_owner(struct rstwatch_event *event,
                                        const struct rstwatch_owner *owner)
 {
@@ -181,7 +216,8 @@ static __always_inline void copy_owner(struct rstwatch_event *event,
 }
 
 /* After fill_from_sock_common() (and, for full sockets, the flags). */
-static __always_inline void fill_owner(struct rstwatch_event *event, const struct sock *sk)
+static __always_inline void fill_owner(struct rstwatch_event *event, const struct sock *sk,
+                                       bool btf)
 {
 	if (event->flags & RSTWATCH_F_CURRENT_IS_OWNER) {
 		event->owner_source = RSTWATCH_OWNER_CURRENT;
@@ -217,13 +253,8 @@ static __always_inline void fill_owner(struct rstwatch_event *event, const struc
 	 * about the connection): rstwatchd resolves its inode, and the destroy
 	 * hook sends a note if the holder closes it first. */
 	if (event->socket_inode && event->state != TCP_LISTEN) {
-		__u64 key = (__u64)sk;
-		/* On the stack: before 6.2 a map value may not point into a
-		 * ring buffer record. */
-		__u64 timestamp_ns = event->timestamp_ns;
-
 		event->flags |= RSTWATCH_F_OWNER_PENDING;
-		bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY);
+		mark_owner_pending(sk, event->timestamp_ns, btf);
 	}
 }
 

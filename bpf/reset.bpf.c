@@ -67,7 +67,7 @@ static __always_inline void fill_from_sock(struct rstwatch_event *event, const s
 		if (current_holds_socket(sk, event->state, btf))
 			event->flags |= RSTWATCH_F_CURRENT_IS_OWNER;
 	}
-	fill_owner(event, sk);
+	fill_owner(event, sk, btf);
 	mark_local_listener(event);
 }
 
