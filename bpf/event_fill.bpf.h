@@ -22,7 +22,7 @@ static __always_inline void fill_current_task(struct rstwatch_event *event, bool
 
 	event->current_pid = pid_tgid >> 32;
 	event->current_tid = (__u32)pid_tgid;
-	bpf_get_current_comm(event->current_comm, sizeof(event->current_comm));
+	current_comm(task, event->current_comm, btf);
 	if (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING)
 		event->flags |= RSTWATCH_F_CURRENT_EXITING;
 	event->current_exit_code = KREAD(btf, task, exit_code);

@@ -48,7 +48,7 @@ static __always_inline void owner_from_current(struct rstwatch_owner *owner, boo
 	owner->tid = (__u32)pid_tgid;
 	owner->exit_code = KREAD(btf, task, exit_code);
 	owner->exiting = (KREAD(btf, task, flags) & RSTWATCH_PF_EXITING) != 0;
-	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+	current_comm(task, owner->comm, btf);
 }
 
 /* The same key from a closing socket and, later, from an event on the orphan
