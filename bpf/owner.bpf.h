@@ -173,8 +173,12 @@ static __always_inline void mark_owner_pending(const struct sock *sk, __u64 time
 	__u64 key = (__u64)sk;
 	__u64 *mark;
 
+	/* A mark not made (no memory for it) is counted with the owner
+	 * tables' overflows: that socket's close, should it come first, goes
+	 * unnoted. */
 	if (!btf) {
-		bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY);
+		if (bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY))
+			count(RSTWATCH_CNT_OWNER_MAP_FULL);
 		return;
 	}
 	/* The initial value is on the stack: before 6.2 a map value may not
@@ -183,6 +187,8 @@ static __always_inline void mark_owner_pending(const struct sock *sk, __u64 time
 	                          BPF_SK_STORAGE_GET_F_CREATE);
 	if (mark)
 		*mark = timestamp_ns;
+	else
+		count(RSTWATCH_CNT_OWNER_MAP_FULL);
 }
 
 /* Whether a reset left the owner of `sk` pending; the mark is removed. */

@@ -205,7 +205,9 @@ enum rstwatch_counter {
 	RSTWATCH_CNT_LOST_EVENTS = 0, /* ring buffer reserve failed */
 	RSTWATCH_CNT_SENT = 1,
 	RSTWATCH_CNT_RECEIVED = 2,
-	RSTWATCH_CNT_OWNER_MAP_FULL = 3, /* a recent closer overwritten, or a listener not stored */
+	/* a recent closer overwritten, or a listener or a pending-owner mark
+	 * not stored */
+	RSTWATCH_CNT_OWNER_MAP_FULL = 3,
 	RSTWATCH_CNT_MAX = 4,
 };
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,18 +54,19 @@ protected:
 	}
 };
 
-// Raises the soft limit on descriptors to what `needed` takes; throws when
-// the hard limit is lower.
+// Raises the soft limit on descriptors to what `needed` takes, and the hard
+// limit too where it is lower (root may: a minimal init, as in the kernel
+// matrix's guests, leaves it at 4096); throws when that is refused.
 void allow_descriptors(rlim_t needed)
 {
 	rlimit files{};
 	getrlimit(RLIMIT_NOFILE, &files);
 	if (files.rlim_max < needed)
-		throw std::runtime_error("RLIMIT_NOFILE's hard limit is below " +
-		                         std::to_string(needed));
+		files.rlim_max = needed;
 	files.rlim_cur = files.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &files) != 0)
-		throw std::runtime_error("cannot raise RLIMIT_NOFILE");
+		throw std::runtime_error("cannot raise RLIMIT_NOFILE to " +
+		                         std::to_string(files.rlim_cur) + ": " + strerror(errno));
 }
 
 // Inside `ns`, one end of each of kConnections connections: the accepting

@@ -120,8 +120,8 @@ std::vector<MetricFamily> KernelSeries::Collect() const
 	MetricFamily owners =
 	    counter_family("rstwatch_owner_records_dropped_total",
 	                   "Owner records lost: a closer overwritten within two minutes by another "
-	                   "connection's (raise --owner-map-entries), or a listener the kernel "
-	                   "could not store");
+	                   "connection's (raise --owner-map-entries), or a listener or a "
+	                   "pending-owner mark the kernel could not store");
 	add_counter(owners, {}, counters.owner_map_full);
 	families.push_back(std::move(owners));
 	return families;
