@@ -122,12 +122,6 @@ std::vector<std::string> event_row(const json &event)
 }
 
 // --json for the answers that are one object: the daemon's, as it is.
-int print_json(const json &response)
-{
-	std::puts(response.dump().c_str());
-	return kSuccess;
-}
-
 // On stderr when stdout carries JSON, so the JSON stays one object per line.
 void print_coverage_note(const json &response, bool as_json)
 {

@@ -57,10 +57,8 @@ std::string unread_unknown_because(const json &event)
 int run_explain(Connection &connection, const json &request, bool as_json)
 {
 	json response = send_request(connection, request);
-	if (as_json) {
-		std::puts(response.dump().c_str());
-		return kSuccess;
-	}
+	if (as_json)
+		return print_json(response);
 	const json &event = response["event"];
 	std::printf("%s\n",
 	            escaped_text("reset " + text(event["id"]) + " at " + text(event["timestamp"]) +

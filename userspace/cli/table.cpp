@@ -1,5 +1,6 @@
 #include "cli/table.h"
 
+#include "cli/connection.h"
 #include "common/text_escape.h"
 
 #include <algorithm>
@@ -23,6 +24,12 @@ size_t shown_width(std::string_view shown)
 }
 
 } // namespace
+
+int print_json(const json &response)
+{
+	std::puts(response.dump().c_str());
+	return kSuccess;
+}
 
 std::string text(const json &value)
 {

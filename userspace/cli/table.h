@@ -12,6 +12,8 @@
 namespace rstwatch::cli
 {
 
+// An answer as it came, one JSON object on a line of stdout (--json).
+int print_json(const nlohmann::json &response);
 // A cell: strings as they are, null as "-", anything else as JSON.
 std::string text(const nlohmann::json &value);
 // "2026-11-23T20:25:00.123456789Z" -> "2026-11-23T20:25:00.123Z"
