@@ -170,13 +170,14 @@ static __always_inline void mark_local_listener(struct rstwatch_event *event)
 /* See pending_owners in maps.bpf.h. `sk` is a full socket. */
 static __always_inline void mark_owner_pending(const struct sock *sk, __u64 timestamp_ns, bool btf)
 {
-	__u64 key = (__u64)sk;
 	__u64 *mark;
 
 	/* A mark not made (no memory for it) is counted with the owner
 	 * tables' overflows: that socket's close, should it come first, goes
 	 * unnoted. */
 	if (!btf) {
+		__u64 key = (__u64)sk;
+
 		if (bpf_map_update_elem(&pending_owners, &key, &timestamp_ns, BPF_ANY))
 			count(RSTWATCH_CNT_OWNER_MAP_FULL);
 		return;
@@ -194,9 +195,9 @@ static __always_inline void mark_owner_pending(const struct sock *sk, __u64 time
 /* Whether a reset left the owner of `sk` pending; the mark is removed. */
 static __always_inline bool take_owner_pending(const struct sock *sk, bool btf)
 {
-	__u64 key = (__u64)sk;
-
 	if (!btf) {
+		__u64 key = (__u64)sk;
+
 		if (!bpf_map_lookup_elem(&pending_owners, &key))
 			return false;
 		bpf_map_delete_elem(&pending_owners, &key);
