@@ -14,11 +14,15 @@
 /*
  * Events are built in the ring buffer when there is room, and otherwise in a
  * per-CPU scratch record: the cause is decided and counted either way, so
- * the per-cause totals stay exact when detailed events are lost.
+ * the per-cause totals stay exact when detailed events are lost. `size` is
+ * RSTWATCH_EVENT_SIZE, or RSTWATCH_EVENT_CORE_SIZE for an event whose socket
+ * part is never written: each write into ring memory is a cache line the
+ * reader has had, and most of a refused connect's cost in the ring.
  */
-static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *reserved, bool btf)
+static __always_inline struct rstwatch_event *begin_event(__u32 size, __u8 direction,
+                                                          bool *reserved, bool btf)
 {
-	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	struct rstwatch_event *event = bpf_ringbuf_reserve(&events, size, 0);
 	__u32 zero = 0;
 
 	*reserved = ringbuf_record_reserved(event);
@@ -28,7 +32,7 @@ static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *
 		if (!event)
 			return NULL;
 	}
-	__builtin_memset(event, 0, sizeof(*event));
+	__builtin_memset(event, 0, size);
 	event->version = RSTWATCH_EVENT_VERSION;
 	event->direction = direction;
 	event->timestamp_ns = bpf_ktime_get_ns();
@@ -36,11 +40,11 @@ static __always_inline struct rstwatch_event *begin_event(__u8 direction, bool *
 	return event;
 }
 
-static __always_inline void finish_event(struct rstwatch_event *event, bool reserved)
+/* The event's cause is decided; `size` is the one begin_event() had. */
+static __always_inline void finish_event(struct rstwatch_event *event, __u32 size, bool reserved)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP, avail;
 
-	event->cause = rstwatch_classify(event, &classify_config);
 	count_in(&resets_by_cause, (event->direction - 1) * RSTWATCH_CAUSE_COUNT + event->cause);
 	if (!reserved)
 		return;
@@ -49,7 +53,7 @@ static __always_inline void finish_event(struct rstwatch_event *event, bool rese
 	 * above the threshold costs an interrupt per reset (a VM exit on
 	 * virtual machines) exactly when the reader is already behind. */
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (avail >= wakeup_bytes && avail < wakeup_bytes + sizeof(*event))
+	if (avail >= wakeup_bytes && avail < wakeup_bytes + size)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
 }
@@ -71,6 +75,23 @@ static __always_inline void fill_from_sock(struct rstwatch_event *event, const s
 	mark_local_listener(event);
 }
 
+/* A reset for no socket: the segment it answers is all there is, so the
+ * event is the core alone. */
+static __always_inline void send_socketless_reset(const struct sk_buff *skb, __u32 reason, bool btf)
+{
+	struct rstwatch_event *event;
+	bool reserved;
+
+	event = begin_event(RSTWATCH_EVENT_CORE_SIZE, RSTWATCH_DIR_SENT, &reserved, btf);
+	if (!event)
+		return;
+	event->kernel_reason = reason;
+	if (skb)
+		fill_from_segment(event, skb, true, btf);
+	event->cause = rstwatch_classify_socketless(event);
+	finish_event(event, RSTWATCH_EVENT_CORE_SIZE, reserved);
+}
+
 /* `btf` is true only in the tp_btf entry points, where sk and skb are BTF
  * pointers (see kernel_read.bpf.h). */
 static __always_inline void handle_send_reset(const struct sock *sk, const struct sk_buff *skb,
@@ -82,17 +103,21 @@ static __always_inline void handle_send_reset(const struct sock *sk, const struc
 
 	count(RSTWATCH_CNT_SENT);
 	count_in(&sent_by_reason, reason_slot);
+	if (!sk) {
+		send_socketless_reset(skb, reason, btf);
+		return;
+	}
 
-	event = begin_event(RSTWATCH_DIR_SENT, &reserved, btf);
+	event = begin_event(RSTWATCH_EVENT_SIZE, RSTWATCH_DIR_SENT, &reserved, btf);
 	if (!event)
 		return;
 	event->kernel_reason = reason;
-	if (sk)
-		fill_from_sock(event, sk, btf);
+	fill_from_sock(event, sk, btf);
 	/* A listener has no remote end: the segment it refused has the tuple. */
 	if (skb)
-		fill_from_segment(event, skb, !sk || event->state == TCP_LISTEN, btf);
-	finish_event(event, reserved);
+		fill_from_segment(event, skb, event->state == TCP_LISTEN, btf);
+	event->cause = rstwatch_classify(event, &classify_config);
+	finish_event(event, RSTWATCH_EVENT_SIZE, reserved);
 }
 
 /* Socket-local storage may be read only through a BTF socket pointer. */
@@ -108,7 +133,7 @@ static __always_inline void handle_receive_reset(const struct sock *sk, bool btf
 	count(RSTWATCH_CNT_RECEIVED);
 	count_in(&received_by_state, state < RSTWATCH_MAX_STATES ? state : 0);
 
-	event = begin_event(RSTWATCH_DIR_RECEIVED, &reserved, btf);
+	event = begin_event(RSTWATCH_EVENT_SIZE, RSTWATCH_DIR_RECEIVED, &reserved, btf);
 	if (!event)
 		return;
 	event->kernel_reason = RSTWATCH_REASON_UNAVAILABLE;
@@ -122,7 +147,8 @@ static __always_inline void handle_receive_reset(const struct sock *sk, bool btf
 			event->peer_ttl = flow->peer_ttl;
 		}
 	}
-	finish_event(event, reserved);
+	event->cause = rstwatch_classify(event, &classify_config);
+	finish_event(event, RSTWATCH_EVENT_SIZE, reserved);
 }
 
 /* The reason argument exists only on kernels that have it (see

@@ -59,6 +59,14 @@ RSTWATCH_INLINE int rstwatch_reason_is(__u32 reason, __u32 wanted)
 	return reason != RSTWATCH_REASON_UNAVAILABLE && reason == wanted;
 }
 
+/* A sent reset with no socket, from the event's core alone (the socket part
+ * of such an event is never written: see RSTWATCH_EVENT_CORE_SIZE). */
+RSTWATCH_INLINE __u8 rstwatch_classify_socketless(const struct rstwatch_event *e)
+{
+	return rstwatch_flag(e, RSTWATCH_F_REPLY_TO_SYN) ? RSTWATCH_CAUSE_REFUSED
+	                                                 : RSTWATCH_CAUSE_NO_SOCKET;
+}
+
 RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
                                             const volatile struct rstwatch_classify_config *config)
 {
@@ -70,8 +78,7 @@ RSTWATCH_INLINE __u8 rstwatch_classify_sent(const struct rstwatch_event *e,
 	int no_reason = reason == RSTWATCH_REASON_UNAVAILABLE || reason == config->not_specified;
 
 	if (!rstwatch_flag(e, RSTWATCH_F_HAS_SOCKET))
-		return rstwatch_flag(e, RSTWATCH_F_REPLY_TO_SYN) ? RSTWATCH_CAUSE_REFUSED
-		                                                 : RSTWATCH_CAUSE_NO_SOCKET;
+		return rstwatch_classify_socketless(e);
 	/* A non-SYN segment that only a listener could take: the peer still
 	 * has a connection this host does not (the tuple came from the segment). */
 	if (e->state == RSTWATCH_TCP_LISTEN && rstwatch_flag(e, RSTWATCH_F_HAS_SKB) &&

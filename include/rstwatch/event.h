@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define RSTWATCH_EVENT_VERSION 3
+#define RSTWATCH_EVENT_VERSION 4
 #define RSTWATCH_COMM_LEN      16
 
 /* kernel_reason when the tracepoint carries no reason (kernels before 6.10). */
@@ -80,16 +80,16 @@ enum rstwatch_event_flags {
 #define RSTWATCH_AF_INET  2
 #define RSTWATCH_AF_INET6 10
 
+/*
+ * Two parts. The first RSTWATCH_EVENT_CORE_SIZE bytes are what every reset
+ * has: a reset for no socket (a refused connect, a stray segment) is
+ * submitted as that prefix alone, two cache lines of ring memory instead of
+ * four, and rstwatchd reads the rest as zeros. The socket part follows.
+ */
 struct rstwatch_event {
-	/* 8-byte fields */
+	/* The core: 8-byte fields */
 	__u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 socket_id;    /* kernel socket address, only to correlate events */
-	__u64 cgroup_id;    /* the socket's cgroup v2 id, 0 if none */
-	__u64 bytes_sent;
-	__u64 bytes_received;
-	__u64 owner_recorded_ns; /* when the owner below was recorded */
-	__u64 socket_inode;      /* the socket file's inode (sockfs), 0 if none */
-	__u64 socket_created_ns; /* the socket file's ctime, CLOCK_REALTIME; 0 if none */
 	/* 16-byte arrays (4-byte aligned content) */
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
@@ -100,6 +100,27 @@ struct rstwatch_event {
 	__u32 netns;         /* network namespace inode number */
 	__u32 current_pid;   /* tgid of the task on the CPU */
 	__u32 current_tid;
+	__u32 current_exit_code; /* task_struct.exit_code of the current task */
+	/* 2-byte fields */
+	__u16 local_port; /* host byte order */
+	__u16 remote_port;
+	__u16 family; /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
+	/* 1-byte fields */
+	__u8 direction;   /* enum rstwatch_direction */
+	__u8 state;       /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
+	__u8 segment_ttl; /* TTL / hop limit of the segment answered, 0 if none */
+	__u8 cause;       /* enum rstwatch_cause, decided in the kernel */
+	__u8 reserved0[2];
+	char current_comm[RSTWATCH_COMM_LEN];
+
+	/* The socket part: 8-byte fields */
+	__u64 cgroup_id; /* the socket's cgroup v2 id, 0 if none */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 owner_recorded_ns; /* when the owner below was recorded */
+	__u64 socket_inode;      /* the socket file's inode (sockfs), 0 if none */
+	__u64 socket_created_ns; /* the socket file's ctime, CLOCK_REALTIME; 0 if none */
+	/* 4-byte fields */
 	__u32 owner_pid; /* tgid, valid when owner_source != NONE */
 	__u32 owner_tid;
 	__u32 unread_bytes;  /* rcv_nxt - copied_seq */
@@ -108,38 +129,32 @@ struct rstwatch_event {
 	__u32 linger_seconds;
 	__u32 keepalive_idle_seconds;
 	__u32 keepalive_interval_seconds;
-	__u32 user_timeout_ms;   /* TCP_USER_TIMEOUT, 0 if unset */
-	__u32 current_exit_code; /* task_struct.exit_code of the current task */
+	__u32 user_timeout_ms; /* TCP_USER_TIMEOUT, 0 if unset */
 	__u32 owner_exit_code;
 	__u32 socket_uid;            /* sk_uid: the uid that created the socket */
 	__u32 idle_since_send_ms;    /* since the last segment sent (lsndtime) */
 	__u32 idle_since_receive_ms; /* since the last segment received */
-	/* 2-byte fields */
-	__u16 local_port; /* host byte order */
-	__u16 remote_port;
-	__u16 family; /* RSTWATCH_AF_INET or RSTWATCH_AF_INET6 */
-	__u16 reserved0;
 	/* 1-byte fields */
-	__u8 direction;    /* enum rstwatch_direction */
-	__u8 state;        /* TCP state (TCP_ESTABLISHED = 1 ...), 0 if no socket */
 	__u8 owner_source; /* enum rstwatch_owner_source */
 	__u8 keepalive_count;
-	__u8 segment_ttl; /* TTL / hop limit of the segment answered, 0 if none */
-	__u8 rst_ttl;     /* TTL / hop limit of a received RST, 0 if not seen */
-	__u8 peer_ttl;    /* TTL the peer's own segments had on this flow, 0 if not seen */
-	__u8 cause;       /* enum rstwatch_cause, decided in the kernel */
-	char current_comm[RSTWATCH_COMM_LEN];
+	__u8 rst_ttl;  /* TTL / hop limit of a received RST, 0 if not seen */
+	__u8 peer_ttl; /* TTL the peer's own segments had on this flow, 0 if not seen */
 	char owner_comm[RSTWATCH_COMM_LEN];
 };
 
-#define RSTWATCH_EVENT_SIZE 224
+#define RSTWATCH_EVENT_SIZE      224
+#define RSTWATCH_EVENT_CORE_SIZE 104
 
 #ifdef __cplusplus
 static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
               "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+static_assert(__builtin_offsetof(struct rstwatch_event, cgroup_id) == RSTWATCH_EVENT_CORE_SIZE,
+              "the socket part starts where the core ends");
 #else
 _Static_assert(sizeof(struct rstwatch_event) == RSTWATCH_EVENT_SIZE,
                "rstwatch_event layout changed: bump RSTWATCH_EVENT_VERSION");
+_Static_assert(__builtin_offsetof(struct rstwatch_event, cgroup_id) == RSTWATCH_EVENT_CORE_SIZE,
+               "the socket part starts where the core ends");
 #endif
 
 /* A second kind of ring buffer record, told apart by its size: a task that

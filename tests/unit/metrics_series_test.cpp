@@ -80,10 +80,10 @@ TEST(MetricsSeries, KernelTotalsAreReadAtEveryScrape)
 	EXPECT_EQ(
 	    after.at(R"(rstwatch_probe_attached{hook="syscalls:sys_exit_accept4",variant="none"})"),
 	    0);
-	EXPECT_EQ(
-	    after.at(
-	        R"(rstwatch_build_info{event_version="3",kernel_reasons="true",version="1.2.3"})"),
-	    1);
+	EXPECT_EQ(after.at("rstwatch_build_info{event_version=\"" +
+	                   std::to_string(RSTWATCH_EVENT_VERSION) +
+	                   "\",kernel_reasons=\"true\",version=\"1.2.3\"}"),
+	          1);
 }
 
 TEST(MetricsSeries, KernelsWithoutReasonsCountInUnavailable)

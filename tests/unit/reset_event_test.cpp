@@ -66,12 +66,37 @@ TEST(DecodeEvent, CorrectRecordDecodesAndCopiesEveryByte)
 	          static_cast<char>(record[sizeof(rstwatch_event) - 1]));
 }
 
+TEST(DecodeEvent, CoreOnlyRecordReadsItsSocketPartAsZeros)
+{
+	const auto record = make_record(RSTWATCH_EVENT_VERSION);
+	rstwatch_event out;
+	std::memset(&out, 0xa5, sizeof(out));
+	ASSERT_EQ(decode_event(record.data(), RSTWATCH_EVENT_CORE_SIZE, out), DecodeStatus::Ok);
+	EXPECT_EQ(std::memcmp(&out, record.data(), RSTWATCH_EVENT_CORE_SIZE), 0);
+	EXPECT_EQ(out.current_comm[RSTWATCH_COMM_LEN - 1],
+	          static_cast<char>(record[RSTWATCH_EVENT_CORE_SIZE - 1]));
+	const auto *socket_part =
+	    reinterpret_cast<const uint8_t *>(&out) + RSTWATCH_EVENT_CORE_SIZE;
+	for (size_t i = 0; i < sizeof(out) - RSTWATCH_EVENT_CORE_SIZE; i++)
+		ASSERT_EQ(socket_part[i], 0) << "byte " << RSTWATCH_EVENT_CORE_SIZE + i;
+	EXPECT_EQ(out.owner_source, RSTWATCH_OWNER_NONE);
+	EXPECT_EQ(out.owner_comm[0], '\0');
+
+	const auto newer = make_record(RSTWATCH_EVENT_VERSION + 1);
+	EXPECT_EQ(decode_event(newer.data(), RSTWATCH_EVENT_CORE_SIZE, out),
+	          DecodeStatus::WrongVersion);
+}
+
 TEST(DecodeEvent, ShortRecordIsWrongSize)
 {
 	const auto record = make_record(RSTWATCH_EVENT_VERSION);
 	rstwatch_event out{};
 	EXPECT_EQ(decode_event(record.data(), record.size() - 1, out), DecodeStatus::WrongSize);
 	EXPECT_EQ(decode_event(record.data(), 8, out), DecodeStatus::WrongSize);
+	EXPECT_EQ(decode_event(record.data(), RSTWATCH_EVENT_CORE_SIZE - 8, out),
+	          DecodeStatus::WrongSize);
+	EXPECT_EQ(decode_event(record.data(), RSTWATCH_EVENT_CORE_SIZE + 8, out),
+	          DecodeStatus::WrongSize);
 	EXPECT_EQ(decode_event(record.data(), 0, out), DecodeStatus::WrongSize);
 }
 

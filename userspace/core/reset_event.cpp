@@ -32,6 +32,15 @@ template <typename Record> DecodeStatus decode_record(const void *data, size_t s
 
 DecodeStatus decode_event(const void *data, size_t size, rstwatch_event &out)
 {
+	// A reset for no socket comes as the event's core alone; the socket
+	// part it leaves out reads as zeros, as the kernel side would have
+	// written it.
+	if (size == RSTWATCH_EVENT_CORE_SIZE) {
+		std::memset(&out, 0, sizeof(out));
+		std::memcpy(&out, data, size);
+		return out.version == RSTWATCH_EVENT_VERSION ? DecodeStatus::Ok
+		                                             : DecodeStatus::WrongVersion;
+	}
 	return decode_record(data, size, out);
 }
 
