@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include "event_fill.bpf.h"
 #include "segment.bpf.h"
+#include "rstwatch/ring.h"
 
 /*
  * Events are built in the ring buffer when there is room, and otherwise in a
@@ -51,11 +52,9 @@ static __always_inline void finish_event(struct rstwatch_event *event, __u32 siz
 	/* Wake the reader once, with the record that makes the ring cross the
 	 * threshold; it drains on a timer otherwise. Waking it for every record
 	 * above the threshold costs an interrupt per reset (a VM exit on
-	 * virtual machines) exactly when the reader is already behind. Each
-	 * record advanced the ring by its header too: a window only `size`
-	 * wide is stepped over, and then only the timer drains. */
+	 * virtual machines) exactly when the reader is already behind. */
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (avail >= wakeup_bytes && avail < wakeup_bytes + size + BPF_RINGBUF_HDR_SZ)
+	if (rstwatch_ring_crossed(avail, wakeup_bytes, size))
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
 }
