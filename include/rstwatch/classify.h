@@ -10,14 +10,7 @@
 #define RSTWATCH_CLASSIFY_H
 
 #include "rstwatch/event.h"
-
-#ifndef RSTWATCH_INLINE
-#ifdef __bpf__
-#define RSTWATCH_INLINE static __always_inline
-#else
-#define RSTWATCH_INLINE static inline
-#endif
-#endif
+#include "rstwatch/inline.h"
 
 /* include/net/tcp_states.h (kernel ABI). */
 #define RSTWATCH_TCP_ESTABLISHED 1

@@ -10,13 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#ifndef RSTWATCH_INLINE
-#ifdef __bpf__
-#define RSTWATCH_INLINE static __always_inline
-#else
-#define RSTWATCH_INLINE static inline
-#endif
-#endif
+#include "rstwatch/inline.h"
 
 /* Each record in a BPF ring buffer is preceded by an 8-byte header and its
  * length is rounded up to 8 (BPF_RINGBUF_HDR_SZ, kernel/bpf/ringbuf.c). */
