@@ -17,8 +17,8 @@
  * per-CPU scratch record: the cause is decided and counted either way, so
  * the per-cause totals stay exact when detailed events are lost. `size` is
  * RSTWATCH_EVENT_SIZE, or RSTWATCH_EVENT_CORE_SIZE for an event whose socket
- * part is never written: each write into ring memory is a cache line the
- * reader has had, and most of a refused connect's cost in the ring.
+ * part is never written: the cache lines a record is written to are most of
+ * its price in the ring (docs/benchmarks.md, "Where a reset's time goes").
  */
 static __always_inline struct rstwatch_event *begin_event(__u32 size, __u8 direction,
                                                           bool *reserved, bool btf)
