@@ -76,7 +76,7 @@ static __always_inline void handle_destroy(const struct sock *sk, bool btf)
 	note->exiting = owner.exiting;
 	__builtin_memset(note->reserved, 0, sizeof(note->reserved));
 	__builtin_memcpy(note->comm, owner.comm, sizeof(note->comm));
-	bpf_ringbuf_submit(note, BPF_RB_NO_WAKEUP);
+	submit_record(note, sizeof(*note));
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include "rstwatch/classify.h"
 #include "rstwatch/event.h"
+#include "rstwatch/ring.h"
 
 /* Set by rstwatchd before load (rodata): the verifier prunes branches on
  * them, which is how one object serves kernels with different tracepoint
@@ -148,6 +149,22 @@ static __always_inline void count_in(void *map, __u32 index)
 
 	if (value)
 		*value += 1;
+}
+
+/*
+ * Every record goes into the ring through here, so that whichever record
+ * makes the ring cross the threshold wakes the reader, once; it drains on a
+ * timer otherwise. Waking it for every record above the threshold costs an
+ * interrupt per reset (a VM exit on virtual machines) exactly when the
+ * reader is already behind. `size` is what was reserved for `record`.
+ */
+static __always_inline void submit_record(void *record, __u32 size)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(record, rstwatch_ring_crossed(avail, wakeup_bytes, size)
+	                               ? BPF_RB_FORCE_WAKEUP
+	                               : BPF_RB_NO_WAKEUP);
 }
 
 #endif /* RSTWATCH_MAPS_BPF_H */

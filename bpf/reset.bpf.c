@@ -10,7 +10,6 @@
 #include <bpf/bpf_tracing.h>
 #include "event_fill.bpf.h"
 #include "segment.bpf.h"
-#include "rstwatch/ring.h"
 
 /*
  * Events are built in the ring buffer when there is room, and otherwise in a
@@ -44,19 +43,9 @@ static __always_inline struct rstwatch_event *begin_event(__u32 size, __u8 direc
 /* The event's cause is decided; `size` is the one begin_event() had. */
 static __always_inline void finish_event(struct rstwatch_event *event, __u32 size, bool reserved)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP, avail;
-
 	count_in(&resets_by_cause, (event->direction - 1) * RSTWATCH_CAUSE_COUNT + event->cause);
-	if (!reserved)
-		return;
-	/* Wake the reader once, with the record that makes the ring cross the
-	 * threshold; it drains on a timer otherwise. Waking it for every record
-	 * above the threshold costs an interrupt per reset (a VM exit on
-	 * virtual machines) exactly when the reader is already behind. */
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (rstwatch_ring_crossed(avail, wakeup_bytes, size))
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(event, flags);
+	if (reserved)
+		submit_record(event, size);
 }
 
 static __always_inline void fill_from_sock(struct rstwatch_event *event, const struct sock *sk,
