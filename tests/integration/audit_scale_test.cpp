@@ -81,7 +81,7 @@ Child connection_ends(const std::string &comm, const NetNamespace &ns, uint16_t 
 		if (connect_to) {
 			for (int i = 0; i < kConnections; i++) {
 				uint16_t client_port = 0;
-				int fd = connect_from_known_port(AF_INET, connect_to, client_port);
+				int fd = connect_ipv4("127.0.0.1", connect_to, client_port);
 				if (fd < 0)
 					throw std::runtime_error("connect " + std::to_string(i) +
 					                         " failed");

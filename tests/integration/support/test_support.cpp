@@ -9,13 +9,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
@@ -127,19 +131,74 @@ uint16_t local_port(int fd)
 	return ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
 }
 
+// Tests filter stored resets by the ports they bound. If those came from the
+// kernel's ephemeral range, an earlier test's connect() could have used the
+// same port and its resets would be counted again. So the ports tests bind
+// come from just below that range, each used once per process.
+constexpr int kTestPorts = 8192;
+
+int ephemeral_low()
+{
+	FILE *range = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	int low = 0;
+	int high = 0;
+	if (range) {
+		if (fscanf(range, "%d %d", &low, &high) != 2)
+			low = 0;
+		fclose(range);
+	}
+	return low;
+}
+
+// Shared with every child the tests fork, which bind ports of their own; it
+// is mapped at start-up, before any fork.
+std::atomic<int> &ports_handed_out()
+{
+	static std::atomic<int> *shared = [] {
+		void *memory = mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+		                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (memory == MAP_FAILED)
+			throw std::runtime_error("mmap for the port counter failed: " +
+			                         std::string(strerror(errno)));
+		return new (memory) std::atomic<int>(static_cast<int>(getpid() % kTestPorts));
+	}();
+	return *shared;
+}
+
+[[maybe_unused]] const bool port_counter_mapped = (ports_handed_out(), true);
+
 } // namespace
 
 int bound_socket(int family, uint16_t &port)
 {
+	static const int below = ephemeral_low();
+	std::atomic<int> &used = ports_handed_out();
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		throw std::runtime_error("socket failed: " + std::string(strerror(errno)));
 	sockaddr_storage storage;
-	socklen_t length = loopback(family, 0, storage);
-	if (bind(fd, reinterpret_cast<sockaddr *>(&storage), length))
-		throw std::runtime_error("bind failed: " + std::string(strerror(errno)));
-	port = local_port(fd);
-	return fd;
+	if (below <= kTestPorts + 1024) {
+		// An unusual range leaves no room below it: let the kernel choose.
+		socklen_t length = loopback(family, 0, storage);
+		if (bind(fd, reinterpret_cast<sockaddr *>(&storage), length))
+			throw std::runtime_error("bind failed: " + std::string(strerror(errno)));
+		port = local_port(fd);
+		return fd;
+	}
+	for (int attempt = 0; attempt < kTestPorts; attempt++) {
+		uint16_t candidate = static_cast<uint16_t>(below - 1 - used++ % kTestPorts);
+		socklen_t length = loopback(family, candidate, storage);
+		if (bind(fd, reinterpret_cast<sockaddr *>(&storage), length) == 0) {
+			port = candidate;
+			return fd;
+		}
+		if (errno != EADDRINUSE)
+			throw std::runtime_error("bind to port " + std::to_string(candidate) +
+			                         " failed: " + strerror(errno));
+	}
+	close(fd);
+	throw std::runtime_error("bind failed: every test port below " + std::to_string(below) +
+	                         " is in use");
 }
 
 int listening_socket(int family, uint16_t &port)
