@@ -134,7 +134,8 @@ uint16_t local_port(int fd)
 // Tests filter stored resets by the ports they bound. If those came from the
 // kernel's ephemeral range, an earlier test's connect() could have used the
 // same port and its resets would be counted again. So the ports tests bind
-// come from just below that range, each used once per process.
+// come from just below that range, each handed out once per test process
+// (its forked children included).
 constexpr int kTestPorts = 8192;
 
 int ephemeral_low()

@@ -58,8 +58,8 @@ struct Endpoint {
 };
 
 // Socket bound to the loopback address of `family` on a port no earlier call
-// in this process returned, below the kernel's ephemeral range so no
-// connect() elsewhere picks it.
+// in this test process or its children returned, below the kernel's
+// ephemeral range so no connect() elsewhere picks it.
 int bound_socket(int family, uint16_t &port);
 int listening_socket(int family, uint16_t &port);
 // Connects a fresh socket, bound first so its port is known; returns fd or
